@@ -1,0 +1,3 @@
+"""Gureum: an OpenStack-compatible cloud."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,118 @@
+"""The composition root: settings → database, bus, services → one ASGI app per role.
+
+`Cloud` starts the roles it is asked for. In the embedded mode (`gureum up`) that is all
+of them in one process on SQLite and the in-process bus; scaled out, each process runs
+one role against PostgreSQL and RabbitMQ. Roles share nothing but rows and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import yaml
+from starlette.routing import Mount, Router
+from starlette.types import ASGIApp
+
+from gureum.core import bus as buses
+from gureum.core.db import Database
+from gureum.identity import service as identity
+from gureum.identity.bootstrap import CatalogEntry, Passwords, bootstrap
+from gureum.identity.manager import IdentityManager
+from gureum.identity.tokens import KeyRepository
+from gureum.settings import Settings
+
+ROLES = ("identity",)
+
+
+class Cloud:
+    def __init__(self, settings: Settings, roles: tuple[str, ...] = ROLES) -> None:
+        self.settings = settings
+        self.roles = roles
+        self.db: Database | None = None
+        self.bus: buses.Bus | None = None
+        self.identity: IdentityManager | None = None
+        self.apps: dict[str, ASGIApp] = {}
+
+    @property
+    def state_dir(self) -> Path:
+        return self.settings.state_dir
+
+    def catalog(self) -> list[CatalogEntry]:
+        base = self.settings.base_url
+        return [CatalogEntry("identity", "keystone", f"{base}{identity.PATH}")]
+
+    async def start(self, *, bootstrap_data: bool = True) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.db = Database(self.settings.database)
+        await self.db.migrate(identity.MIGRATIONS, identity.VERSION_TABLE)
+        self.bus = buses.connect(self.settings.bus_url)
+        await self.bus.start()
+        keys = KeyRepository(self.state_dir / "fernet-keys")
+        credential_keys = KeyRepository(self.state_dir / "credential-keys")
+        keys.setup()
+        credential_keys.setup()
+        self.identity = IdentityManager(self.db, self.bus, self.settings.identity, keys,
+                                        credential_keys)
+        await self.identity.start()
+        if bootstrap_data:
+            await bootstrap(self.identity, self.catalog(), self.passwords())
+            self.write_clouds_yaml()
+        if "identity" in self.roles:
+            self.apps[identity.PATH] = identity.create_app(
+                self.identity, self.policy_file("identity"),
+                f"{self.settings.base_url}{identity.PATH}")
+
+    async def stop(self) -> None:
+        if self.bus is not None:
+            await self.bus.stop()
+        if self.db is not None:
+            await self.db.close()
+
+    def policy_file(self, service: str) -> Path:
+        return self.state_dir / "policy" / f"{service}.yaml"
+
+    def asgi(self) -> ASGIApp:
+        return Router(routes=[Mount(path, app) for path, app in self.apps.items()])
+
+    # ------------------------------------------------------------ secrets and clouds.yaml
+    def passwords(self) -> Passwords:
+        """From the settings (environment) if given, else generated once and kept in DIR."""
+        path = self.state_dir / "passwords.json"
+        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        chosen = {}
+        for who in ("admin", "demo", "service"):
+            given = getattr(self.settings, f"{who}_password")
+            chosen[who] = given.get_secret_value() if given else (
+                stored.get(who) or secrets.token_urlsafe(18))
+        if chosen != stored:
+            _write_private(path, json.dumps(chosen, indent=2) + "\n")
+        return Passwords(**chosen)
+
+    def write_clouds_yaml(self) -> Path:
+        passwords = self.passwords()
+        auth_url = f"{self.settings.base_url}{identity.PATH}"
+
+        def cloud(user: str, password: str, project: str) -> dict[str, Any]:
+            return {"auth": {"auth_url": auth_url, "username": user, "password": password,
+                             "project_name": project, "user_domain_name": "Default",
+                             "project_domain_name": "Default"},
+                    "region_name": "RegionOne", "interface": "public",
+                    "identity_api_version": 3}
+
+        clouds = {"clouds": {"gureum": cloud("admin", passwords.admin, "admin"),
+                             "gureum-demo": cloud("demo", passwords.demo, "demo")}}
+        path = self.state_dir / "clouds.yaml"
+        _write_private(path, yaml.safe_dump(clouds, sort_keys=False))
+        return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a secret-bearing file whole (temp file, then rename), readable only by us."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    tmp.replace(path)

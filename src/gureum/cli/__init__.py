@@ -1,0 +1,1 @@
+"""`gureum up | <role> | bootstrap | keys | policy`"""

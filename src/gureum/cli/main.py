@@ -1,0 +1,144 @@
+"""The command line: start the whole cloud, or one role of it, and look after its state."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+
+import uvicorn
+
+from gureum.app import ROLES, Cloud
+from gureum.core.policy import PolicyEngine, sample_yaml
+from gureum.identity import policies as identity_policies
+from gureum.identity.tokens import KeyRepository
+from gureum.settings import Settings
+
+POLICIES = {"identity": identity_policies.RULES}
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-dir", type=Path, help="where all state lives (default ./state)")
+    parser.add_argument("--config", type=Path, help="a gureum.toml to read")
+
+
+def _serving(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--port", type=int, help="port to listen on (default 8880)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(args.config, state_dir=args.state_dir,
+                         port=getattr(args, "port", None), host=getattr(args, "host", None))
+
+
+async def _serve(cloud: Cloud, announce: str | None) -> None:
+    started = time.monotonic()
+    await cloud.start(bootstrap_data=announce is not None)
+    settings = cloud.settings
+    server = uvicorn.Server(uvicorn.Config(cloud.asgi(), host=settings.host,
+                                           port=settings.port, lifespan="off",
+                                           log_level="warning", access_log=False))
+
+    async def say_when_ready() -> None:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        elapsed = time.monotonic() - started
+        if announce:
+            print(f"Gureum is ready at {settings.base_url} in {elapsed:.1f}s; "
+                  f"credentials: {cloud.state_dir.resolve() / 'clouds.yaml'}", flush=True)
+        else:
+            print(f"gureum {'+'.join(cloud.roles)} listening on {settings.base_url}",
+                  flush=True)
+
+    ready = asyncio.create_task(say_when_ready())
+    try:
+        await server.serve()  # returns on SIGINT/SIGTERM after draining requests
+    finally:
+        ready.cancel()
+        await cloud.stop()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    asyncio.run(_serve(Cloud(_settings(args)), announce="up"))
+    return 0
+
+
+def cmd_role(args: argparse.Namespace) -> int:
+    asyncio.run(_serve(Cloud(_settings(args), roles=(args.command,)), announce=None))
+    return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    async def run() -> None:
+        cloud = Cloud(_settings(args), roles=())
+        await cloud.start()
+        await cloud.stop()
+        print(cloud.state_dir.resolve() / "clouds.yaml")
+    asyncio.run(run())
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    keys = KeyRepository(settings.state_dir / "fernet-keys")
+    keys.setup()
+    primary = keys.rotate(settings.identity.max_active_keys)
+    print(f"rotated: key {primary} is now primary")
+    return 0
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    defaults = POLICIES[args.service]
+    if args.action == "sample":
+        print(sample_yaml(defaults))
+    else:
+        settings = _settings(args)
+        engine = PolicyEngine(args.service, defaults,
+                              settings.state_dir / "policy" / f"{args.service}.yaml")
+        for name, rule in engine.effective_rules().items():
+            print(f'"{name}": "{rule}"')
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="gureum", description="An OpenStack-compatible cloud.")
+    commands = top.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start the whole cloud in the foreground")
+    _serving(up)
+    up.set_defaults(run=cmd_up)
+    for role in ROLES:
+        sub = commands.add_parser(role, help=f"run only the {role} API (scaled out)")
+        _serving(sub)
+        sub.set_defaults(run=cmd_role)
+    boot = commands.add_parser("bootstrap", help="migrate the database, create the first "
+                               "users, projects and catalog, write clouds.yaml")
+    _serving(boot)
+    boot.set_defaults(run=cmd_bootstrap)
+    keys = commands.add_parser("rotate-keys", help="rotate the Fernet token keys")
+    _common(keys)
+    keys.set_defaults(run=cmd_keys)
+    policy = commands.add_parser("policy", help="show policy defaults or effective rules")
+    policy.add_argument("action", choices=("sample", "list"))
+    policy.add_argument("service", choices=sorted(POLICIES))
+    _common(policy)
+    policy.set_defaults(run=cmd_policy)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The RabbitMQ bus (AMQP 0-9-1, through aio-pika).
+
+RPC: a topic exchange routes `topic` to a shared queue of that name, so several servers of
+one topic compete for work; calls carry `reply_to` (a private queue per bus) and a
+correlation id. Notifications: a second topic exchange keyed by event_type; each
+subscriber binds its own exclusive queue, so every subscriber sees every event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import json
+import logging
+import uuid
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+from gureum.core.bus import BusTimeout, Handler, Listener, RemoteError, dispatch, notification
+
+log = logging.getLogger(__name__)
+
+RPC_EXCHANGE = "gureum.rpc"
+NOTIFY_EXCHANGE = "gureum.notifications"
+
+
+def binding_key(pattern: str) -> str:
+    """A glob like `identity.user.*` becomes the AMQP key `identity.user.#`; the consumer
+    filters again with the glob, so the key only has to be at least as wide."""
+    if "*" not in pattern:
+        return pattern
+    words = []
+    for word in pattern.split("."):
+        if "*" in word:
+            break
+        words.append(word)
+    return ".".join([*words, "#"])
+
+
+class AmqpBus:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self._channel: aio_pika.abc.AbstractChannel | None = None
+        self._rpc: aio_pika.abc.AbstractExchange | None = None
+        self._notify: aio_pika.abc.AbstractExchange | None = None
+        self._reply_queue: aio_pika.abc.AbstractQueue | None = None
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(self.url)
+        self._channel = await self._connection.channel()
+        await self._channel.set_qos(prefetch_count=32)
+        self._rpc = await self._channel.declare_exchange(
+            RPC_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        self._notify = await self._channel.declare_exchange(
+            NOTIFY_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        self._reply_queue = await self._channel.declare_queue(exclusive=True, auto_delete=True)
+        await self._reply_queue.consume(self._on_reply, no_ack=True)
+
+    async def stop(self) -> None:
+        for future in self._pending.values():
+            future.cancel()
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        future = self._pending.pop(message.correlation_id or "", None)
+        if future is None or future.done():
+            return
+        reply = json.loads(message.body)
+        if "error" in reply:
+            future.set_exception(RemoteError(reply["error"]["kind"], reply["error"]["message"]))
+        else:
+            future.set_result(reply["result"])
+
+    async def _publish(self, topic: str, method: str, kwargs: dict[str, Any],
+                       correlation_id: str | None = None) -> None:
+        assert self._rpc is not None and self._reply_queue is not None, "bus not started"
+        body = json.dumps({"method": method, "kwargs": kwargs}).encode()
+        await self._rpc.publish(
+            aio_pika.Message(body, content_type="application/json",
+                             correlation_id=correlation_id,
+                             reply_to=self._reply_queue.name if correlation_id else None),
+            routing_key=topic)
+
+    async def call(self, topic: str, method: str, timeout: float = 60.0, **kwargs: Any) -> Any:
+        correlation_id = str(uuid.uuid4())
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = future
+        await self._publish(topic, method, kwargs, correlation_id)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError as exc:
+            raise BusTimeout(f"no reply from {topic}.{method} in {timeout}s") from exc
+        finally:
+            self._pending.pop(correlation_id, None)
+
+    async def cast(self, topic: str, method: str, **kwargs: Any) -> None:
+        await self._publish(topic, method, kwargs)
+
+    async def serve(self, topic: str, handlers: dict[str, Handler]) -> None:
+        assert self._channel is not None and self._rpc is not None, "bus not started"
+        queue = await self._channel.declare_queue(f"gureum.{topic}", durable=True)
+        await queue.bind(self._rpc, routing_key=topic)
+
+        async def on_request(message: AbstractIncomingMessage) -> None:
+            async with message.process(requeue=False):
+                request = json.loads(message.body)
+                try:
+                    reply: dict[str, Any] = {
+                        "result": await dispatch(handlers, request["method"], request["kwargs"])}
+                except Exception as exc:
+                    if not message.reply_to:
+                        log.exception("cast %s.%s failed", topic, request.get("method"))
+                    reply = {"error": {"kind": type(exc).__name__, "message": str(exc)}}
+                if message.reply_to and self._channel is not None:
+                    await self._channel.default_exchange.publish(
+                        aio_pika.Message(json.dumps(reply).encode(),
+                                         correlation_id=message.correlation_id),
+                        routing_key=message.reply_to)
+
+        await queue.consume(on_request)
+
+    async def notify(self, publisher: str, event_type: str, payload: dict[str, Any]) -> None:
+        assert self._notify is not None, "bus not started"
+        body = json.dumps(notification(publisher, event_type, payload)).encode()
+        await self._notify.publish(aio_pika.Message(body, content_type="application/json"),
+                                   routing_key=event_type)
+
+    async def subscribe(self, pattern: str, listener: Listener) -> None:
+        assert self._channel is not None and self._notify is not None, "bus not started"
+        queue = await self._channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(self._notify, routing_key=binding_key(pattern))
+
+        async def on_event(message: AbstractIncomingMessage) -> None:
+            async with message.process(ignore_processed=True):
+                event = json.loads(message.body)
+                if fnmatch.fnmatchcase(event["event_type"], pattern):
+                    try:
+                        await listener(event)
+                    except Exception:
+                        log.exception("notification listener failed on %s",
+                                      event["event_type"])
+
+        await queue.consume(on_event)

@@ -1,0 +1,106 @@
+"""First start, as DevStack leaves keystone: the Default domain, the admin/member/reader
+roles (admin implies member implies reader) and the service role, the admin and demo
+projects and users, the service project with a user per service, RegionOne, and the
+catalog. Safe to run on every start: it only adds what is missing and points the
+endpoints at the current address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from gureum.identity.manager import IdentityManager
+from gureum.identity.models import Domain, Endpoint, Project, Role, Service, User
+
+REGION = "RegionOne"
+ROLES = ("admin", "member", "reader", "service")
+IMPLIES = (("admin", "member"), ("member", "reader"))
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A service the cloud runs: where it listens and who it acts as."""
+
+    type: str
+    name: str
+    url: str
+    service_user: str | None = None
+
+
+@dataclass(frozen=True)
+class Passwords:
+    admin: str
+    demo: str
+    service: str
+
+
+async def bootstrap(manager: IdentityManager, entries: list[CatalogEntry],
+                    passwords: Passwords) -> None:
+    async with manager.db.session() as session:
+        have_domain = await session.get(Domain, "default")
+    if have_domain is None:
+        await manager.create_domain({"id": "default", "name": "Default",
+                                     "description": "The default domain"})
+    roles = {r.name: r for r in await manager.list_roles({})}
+    for name in ROLES:
+        if name not in roles:
+            roles[name] = await manager.create_role({"name": name})
+    for prior, implied in IMPLIES:
+        await manager.create_implied_role(roles[prior].id, roles[implied].id)
+    if REGION not in {r.id for r in await manager.list_regions({})}:
+        await manager.create_region({"id": REGION})
+
+    admin_project = await _project(manager, "admin", "Bootstrap project for the cloud admin")
+    demo = await _project(manager, "demo", "A project for trying the cloud")
+    service_project = await _project(manager, "service", "The services' own users")
+    admin = await _user(manager, "admin", passwords.admin)
+    demo_user = await _user(manager, "demo", passwords.demo)
+    await manager.create_grant("user", admin.id, "project", admin_project.id, roles["admin"].id)
+    await manager.create_grant("user", admin.id, "domain", "default", roles["admin"].id)
+    await manager.create_grant("user", admin.id, "system", "system", roles["admin"].id)
+    await manager.create_grant("user", demo_user.id, "project", demo.id, roles["member"].id)
+    for entry in entries:
+        await _catalog_entry(manager, entry)
+        if entry.service_user:
+            user = await _user(manager, entry.service_user, passwords.service)
+            for role in ("admin", "service"):
+                await manager.create_grant("user", user.id, "project", service_project.id,
+                                           roles[role].id)
+
+
+async def _project(manager: IdentityManager, name: str, description: str) -> Project:
+    async with manager.db.session() as session:
+        found = (await session.scalars(select(Project).where(
+            Project.name == name, Project.domain_id == "default"))).first()
+    return found or await manager.create_project(
+        {"name": name, "description": description, "domain_id": "default"}, "default")
+
+
+async def _user(manager: IdentityManager, name: str, password: str) -> User:
+    async with manager.db.session() as session:
+        found = (await session.scalars(select(User).where(
+            User.name == name, User.domain_id == "default"))).first()
+    if found is None:
+        return await manager.create_user({"name": name, "password": password,
+                                          "domain_id": "default"}, "default")
+    if not await manager.check(password, found.password_hash):
+        return await manager.update_user(found.id, {"password": password})
+    return found
+
+
+async def _catalog_entry(manager: IdentityManager, entry: CatalogEntry) -> None:
+    async with manager.db.session() as session:
+        service = (await session.scalars(select(Service).where(
+            Service.type == entry.type))).first()
+        endpoints = [] if service is None else list(await session.scalars(
+            select(Endpoint).where(Endpoint.service_id == service.id)))
+    if service is None:
+        service = await manager.create_service({"type": entry.type, "name": entry.name})
+    have = {e.interface: e for e in endpoints}
+    for interface in ("public", "internal", "admin"):
+        if interface not in have:
+            await manager.create_endpoint({"service_id": service.id, "interface": interface,
+                                           "url": entry.url, "region_id": REGION})
+        elif have[interface].url != entry.url:
+            await manager.update_endpoint(have[interface].id, {"url": entry.url})
