@@ -31,9 +31,15 @@ class Rule:
 
 
 def flatten(target: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{'target': {'user': {'id': 1}}} → {'target.user.id': 1}, as keystone passes targets."""
+    """{'target': {'user': {'id': 1}}} → {'target.user.id': 1}, as keystone passes targets.
+
+    None values are left out: oslo.policy compares `str(creds[kind])`, so a missing target
+    value rendered as "None" would match a credential that is also None (an unscoped
+    token's project_id) and grant what should be refused. Absent, the check fails closed."""
     flat: dict[str, Any] = {}
     for key, value in target.items():
+        if value is None:
+            continue
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
             flat.update(flatten(value, f"{name}."))

@@ -21,8 +21,10 @@ def _grant_routes(target: str, actor: str, prefix: str, inherited: bool) -> None
     base = f"/system/{actor}s/{{actor_id}}/roles" if system else \
         f"{prefix}/{target}s/{{target_id}}/{actor}s/{{actor_id}}/roles"
     suffix = "/inherited_to_projects" if inherited else ""
-    names = ({a: f"identity:{a}_system_grant_for_{actor}"
-              for a in ("create", "check", "revoke", "list")} if system else
+    names = ({"create": f"identity:create_system_grant_for_{actor}",
+              "check": f"identity:check_system_grant_for_{actor}",
+              "revoke": f"identity:revoke_system_grant_for_{actor}",
+              "list": f"identity:list_system_grants_for_{actor}"} if system else
              {"create": "identity:create_grant", "check": "identity:check_grant",
               "revoke": "identity:revoke_grant", "list": "identity:list_grants"})
 

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openstack
+import pytest
+
+from tests.harness import RunningCloud, test_settings
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
+    running = RunningCloud(test_settings(tmp_path_factory.mktemp("cloud"))).start()
+    yield running
+    running.stop()
+
+
+def connect(cloud: RunningCloud, user: str, project: str) -> openstack.connection.Connection:
+    return openstack.connection.Connection(
+        auth_url=cloud.identity_url, username=user, password=cloud.passwords()[user],
+        project_name=project, user_domain_name="Default", project_domain_name="Default",
+        region_name="RegionOne", identity_api_version="3")
+
+
+@pytest.fixture(scope="session")
+def admin_sdk(cloud: RunningCloud) -> openstack.connection.Connection:
+    return connect(cloud, "admin", "admin")
+
+
+@pytest.fixture(scope="session")
+def demo_sdk(cloud: RunningCloud) -> openstack.connection.Connection:
+    return connect(cloud, "demo", "demo")
+
+
+@pytest.fixture()
+def admin(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with cloud.client(cloud.token("admin", "admin")) as client:
+        yield client
+
+
+@pytest.fixture()
+def demo(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with cloud.client(cloud.token("demo", "demo")) as client:
+        yield client
+
+
+@pytest.fixture()
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
