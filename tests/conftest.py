@@ -7,12 +7,12 @@ import httpx
 import openstack
 import pytest
 
-from tests.harness import RunningCloud, test_settings
+from tests.harness import RunningCloud, cloud_settings
 
 
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
-    running = RunningCloud(test_settings(tmp_path_factory.mktemp("cloud"))).start()
+    running = RunningCloud(cloud_settings(tmp_path_factory.mktemp("cloud"))).start()
     yield running
     running.stop()
 

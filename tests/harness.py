@@ -24,7 +24,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_settings(state_dir: Path, **overrides: Any) -> Settings:
+def cloud_settings(state_dir: Path, **overrides: Any) -> Settings:
     """Cheap bcrypt for speed; everything else as a user gets it."""
     overrides.setdefault("identity", {"password_hash_rounds": 4})
     return Settings.load(None, state_dir=state_dir, port=free_port(), **overrides)
@@ -61,7 +61,6 @@ class RunningCloud:
         self._server = uvicorn.Server(uvicorn.Config(
             self.cloud.asgi(), host=self.settings.host, port=self.settings.port,
             lifespan="off", log_level="warning", access_log=False))
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         serving = asyncio.ensure_future(self._server.serve())
         while not self._server.started and not serving.done():
             await asyncio.sleep(0.01)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -36,11 +39,28 @@ def _settings(args: argparse.Namespace) -> Settings:
                          port=getattr(args, "port", None), host=getattr(args, "host", None))
 
 
+class Server(uvicorn.Server):
+    """uvicorn re-raises a caught SIGTERM once it has drained, which would kill the process
+    before the cloud closes its bus and database. Here a signal only asks the server to
+    exit; the cloud then stops in order and the process exits 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
 async def _serve(cloud: Cloud, announce: str | None) -> None:
     started = time.monotonic()
     await cloud.start(bootstrap_data=announce is not None)
     settings = cloud.settings
-    server = uvicorn.Server(uvicorn.Config(cloud.asgi(), host=settings.host,
+    server = Server(uvicorn.Config(cloud.asgi(), host=settings.host,
                                            port=settings.port, lifespan="off",
                                            log_level="warning", access_log=False))
 

@@ -27,7 +27,16 @@ class RemoteError(Exception):
 
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
+        self.message = message
         super().__init__(f"{kind}: {message}")
+
+    @classmethod
+    def from_exception(cls, exc: Exception) -> RemoteError:
+        """What the caller sees of a handler's failure (a RemoteError raised on the server
+        side, e.g. NoSuchMethod, keeps its own kind)."""
+        if isinstance(exc, RemoteError):
+            return cls(exc.kind, exc.message)
+        return cls(type(exc).__name__, str(exc))
 
 
 class BusTimeout(Exception):
@@ -102,7 +111,7 @@ class InProcessBus:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await self._queue(topic).put((method, _roundtrip(kwargs), future))
         try:
-            return _roundtrip(await asyncio.wait_for(future, timeout))
+            return await asyncio.wait_for(future, timeout)
         except TimeoutError as exc:
             raise BusTimeout(f"no reply from {topic}.{method} in {timeout}s") from exc
 
@@ -115,13 +124,17 @@ class InProcessBus:
         async def worker() -> None:
             while True:
                 method, kwargs, future = await queue.get()
+                if future is not None and future.done():
+                    continue  # the caller gave up (timed out): as on RabbitMQ, it expired
                 try:
-                    result = await dispatch(handlers, method, kwargs)
+                    # The result crosses the bus too: one that is not JSON fails here, on
+                    # the server side, as it does on RabbitMQ.
+                    result = _roundtrip(await dispatch(handlers, method, kwargs))
                     if future is not None and not future.done():
                         future.set_result(result)
                 except Exception as exc:  # a handler's failure must not stop the server
                     if future is not None and not future.done():
-                        future.set_exception(RemoteError(type(exc).__name__, str(exc)))
+                        future.set_exception(RemoteError.from_exception(exc))
                     else:
                         log.exception("cast %s.%s failed", topic, method)
 

@@ -1,0 +1,86 @@
+"""What the cloud does as a whole: notifications for every identity change, state that
+survives a restart, secrets that are generated rather than fixed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from tests.harness import RunningCloud, cloud_settings
+
+
+def test_identity_changes_are_announced_on_the_bus(cloud: RunningCloud,
+                                                   admin: httpx.Client) -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def listen(message: dict[str, Any]) -> None:
+        seen.append(message)
+
+    assert cloud.cloud.bus is not None
+    cloud.run(cloud.cloud.bus.subscribe("identity.*", listen))
+    user = admin.post("/v3/users", json={"user": {"name": f"n-{uuid.uuid4().hex[:6]}"}}
+                      ).json()["user"]
+    admin.patch(f"/v3/users/{user['id']}", json={"user": {"description": "x"}})
+    project = admin.get("/v3/projects", params={"name": "demo"}).json()["projects"][0]
+    member = admin.get("/v3/roles", params={"name": "member"}).json()["roles"][0]
+    admin.put(f"/v3/projects/{project['id']}/users/{user['id']}/roles/{member['id']}")
+    admin.delete(f"/v3/users/{user['id']}")
+    cloud.run(asyncio.sleep(0.1))  # deliveries are tasks on the cloud's loop
+    events = [(m["event_type"], m["payload"]["resource_info"]) for m in seen]
+    assert ("identity.user.created", user["id"]) in events
+    assert ("identity.user.updated", user["id"]) in events
+    assert ("identity.role_assignment.created", member["id"]) in events
+    assert ("identity.user.deleted", user["id"]) in events
+    assert all(m["publisher_id"] == "identity" and m["priority"] == "INFO" for m in seen)
+
+
+def test_a_restart_finds_everything_as_it_was(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = RunningCloud(cloud_settings(state)).start()
+    try:
+        passwords = first.passwords()
+        admin = first.client(first.token())
+        name = f"kept-{uuid.uuid4().hex[:6]}"
+        project = admin.post("/v3/projects", json={"project": {"name": name}}).json()["project"]
+        token = first.token()
+    finally:
+        first.stop()
+    assert oct(os.stat(state / "passwords.json").st_mode & 0o777) == "0o600"
+    assert oct(os.stat(state / "clouds.yaml").st_mode & 0o777) == "0o600"
+    second = RunningCloud(cloud_settings(state)).start()
+    try:
+        assert second.passwords() == passwords
+        admin = second.client(token)  # tokens outlive a restart: the keys are in the state dir
+        assert admin.get(f"/v3/projects/{project['id']}").json()["project"]["name"] == name
+        clouds = yaml.safe_load((state / "clouds.yaml").read_text())["clouds"]
+        assert clouds["gureum"]["auth"]["auth_url"] == second.identity_url
+        assert clouds["gureum"]["auth"]["password"] == passwords["admin"]
+        assert clouds["gureum-demo"]["auth"]["username"] == "demo"
+        # bootstrap is idempotent: one admin user, one catalog entry per interface
+        assert len(admin.get("/v3/users", params={"name": "admin"}).json()["users"]) == 1
+        assert len(admin.get("/v3/endpoints").json()["endpoints"]) == 3
+    finally:
+        second.stop()
+
+
+def test_passwords_are_generated_per_cloud_or_taken_from_the_environment(tmp_path: Path
+                                                                         ) -> None:
+    a = RunningCloud(cloud_settings(tmp_path / "a")).start()
+    a.stop()
+    b = RunningCloud(cloud_settings(tmp_path / "b", admin_password="chosen-pw")).start()
+    try:
+        assert a.passwords()["admin"] != b.passwords()["admin"]
+        assert len(a.passwords()["admin"]) >= 20
+        assert b.passwords()["admin"] == "chosen-pw"
+        assert b.token("admin", "admin", password="chosen-pw")
+    finally:
+        b.stop()
+    stored = json.loads((tmp_path / "b" / "passwords.json").read_text())
+    assert stored["admin"] == "chosen-pw"
