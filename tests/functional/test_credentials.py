@@ -17,8 +17,10 @@ def test_application_credential_authenticates_to_its_project(cloud: RunningCloud
     created = demo.post(f"/v3/users/{me}/application_credentials", json={
         "application_credential": {
             "name": f"ci-{uuid.uuid4().hex[:6]}", "roles": [{"name": "reader"}],
-            "access_rules": [{"service": "identity", "method": "GET",
-                              "path": "/v3/auth/projects"}]}})
+            "access_rules": [
+                {"service": "identity", "method": "GET", "path": "/v3/auth/projects"},
+                {"service": "identity", "method": "POST",
+                 "path": "/v3/users/*/application_credentials"}]}})
     assert created.status_code == 201, created.text
     cred = created.json()["application_credential"]
     assert cred["secret"] and cred["roles"][0]["name"] == "reader"
@@ -41,8 +43,12 @@ def test_application_credential_authenticates_to_its_project(cloud: RunningCloud
         "methods": ["application_credential"],
         "application_credential": {"id": cred["id"], "secret": "wrong"}}}})
     assert wrong.status_code == 401
-    # a restricted application credential cannot mint another
     app_client = cloud.client(token.headers["X-Subject-Token"])
+    # its access rules decide what the token may call
+    assert app_client.get("/v3/auth/projects").status_code == 200
+    outside = app_client.get("/v3/auth/catalog")
+    assert outside.status_code == 401 and "access rules" in outside.json()["error"]["message"]
+    # a restricted application credential cannot mint another
     again = app_client.post(f"/v3/users/{me}/application_credentials",
                             json={"application_credential": {"name": "child"}})
     assert again.status_code == 403

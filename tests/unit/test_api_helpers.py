@@ -78,3 +78,17 @@ def test_neutron_names_specific_errors_by_class() -> None:
     body = json.loads(faults.render("neutron", NetworkNotFound(net_id="n1")))
     assert body["NeutronError"]["type"] == "NetworkNotFound"
     assert body["NeutronError"]["message"] == "Network n1 could not be found."
+
+
+def test_access_rules_match_like_keystonemiddleware() -> None:
+    from gureum.core.auth import access_allowed
+
+    rules = ({"service": "compute", "method": "GET", "path": "/v2.1/servers/*"},
+             {"service": "image", "method": "GET", "path": "/v2/images/**"})
+    assert access_allowed(rules, "compute", "GET", "/v2.1/servers/abc")
+    assert not access_allowed(rules, "compute", "GET", "/v2.1/servers/abc/ips")
+    assert not access_allowed(rules, "compute", "DELETE", "/v2.1/servers/abc")
+    assert not access_allowed(rules, "volume", "GET", "/v2.1/servers/abc")
+    assert access_allowed(rules, "image", "GET", "/v2/images")
+    assert access_allowed(rules, "image", "GET", "/v2/images/a/file")
+    assert not access_allowed((), "image", "GET", "/v2/images")

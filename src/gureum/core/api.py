@@ -19,10 +19,16 @@ from starlette.routing import Router as StarletteRouter
 from starlette.types import Receive, Scope, Send
 
 from gureum.core import faults
-from gureum.core.auth import Authenticator
+from gureum.core.auth import Authenticator, access_allowed
 from gureum.core.context import RequestContext, new_request_id
-from gureum.core.errors import (BadRequest, GureumError, MethodNotAllowed, NotAcceptable,
-                                NotFound, Unauthorized)
+from gureum.core.errors import (
+    BadRequest,
+    GureumError,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotFound,
+    Unauthorized,
+)
 from gureum.core.policy import PolicyEngine
 from gureum.core.validation import validate
 
@@ -303,6 +309,11 @@ class ServiceApp:
         token = raw.headers.get("x-auth-token")
         if token:
             context = await self.authenticator.authenticate(token, request_id)
+            if context.access_rules is not None and not access_allowed(
+                    context.access_rules, self.name, raw.method,
+                    raw.url.path.removeprefix(raw.scope.get("root_path", ""))):
+                raise Unauthorized("The application credential's access rules do not allow "
+                                   "this request.")
         elif route.public:
             context = RequestContext(request_id=request_id)
         else:

@@ -14,6 +14,28 @@ from gureum.core.context import RequestContext
 from gureum.core.errors import Unauthorized
 
 
+def access_allowed(rules: tuple[dict[str, Any], ...], service_type: str, method: str,
+                   path: str) -> bool:
+    """An application credential's access rules, matched as keystonemiddleware matches
+    them: the service type and method must be equal; in the path, `*` stands for one
+    segment and `**` for any number of them."""
+    return any(rule.get("service") == service_type and rule.get("method") == method
+               and _path_matches(path.strip("/").split("/"),
+                                 rule.get("path", "").strip("/").split("/"))
+               for rule in rules)
+
+
+def _path_matches(path: list[str], pattern: list[str]) -> bool:
+    if not pattern:
+        return not path
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_path_matches(path[i:], rest) for i in range(len(path) + 1))
+    if not path:
+        return False
+    return (head == "*" or head == path[0]) and _path_matches(path[1:], rest)
+
+
 class Authenticator(Protocol):
     async def authenticate(self, token: str, request_id: str) -> RequestContext: ...
 

@@ -11,12 +11,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 __all__ = ["Database", "IntegrityError", "utcnow"]
+
+# Any constant will do: the key of the PostgreSQL advisory lock migrations run under.
+MIGRATION_LOCK = int.from_bytes(b"gureum", "big")
 
 
 def utcnow() -> datetime:
@@ -60,6 +68,12 @@ class Database:
             command.upgrade(config, "head")
 
         async with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Roles started side by side on a fresh database would each create the
+                # tables and all but one fail; under the lock one migrates, the others
+                # wait and find the work done. Released when the transaction ends.
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                         {"key": MIGRATION_LOCK})
             await connection.run_sync(upgrade)
 
     async def close(self) -> None:

@@ -67,7 +67,8 @@ class MethodNotAllowed(GureumError):
 class NotAcceptable(GureumError):
     status = 406
     title = "Not Acceptable"
-    message = "Version {version} is not supported by the API. Minimum is {min} and maximum is {max}."
+    message = ("Version {version} is not supported by the API. Minimum is {min} and maximum "
+               "is {max}.")
 
 
 class Conflict(GureumError):

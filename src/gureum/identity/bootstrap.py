@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from gureum.identity.manager import IdentityManager
-from gureum.identity.models import Domain, Endpoint, Project, Role, Service, User
+from gureum.identity.models import Domain, Endpoint, Project, Service, User
 
 REGION = "RegionOne"
 ROLES = ("admin", "member", "reader", "service")

@@ -60,7 +60,8 @@ class TokenNotFound(NotFound):
 
 
 class Duplicate(Conflict):
-    message = "Conflict occurred attempting to store {kind} - Duplicate entry found with name {name}."
+    message = ("Conflict occurred attempting to store {kind} - Duplicate entry found with "
+               "name {name}.")
 
 
 class DomainNotDisabled(Forbidden):

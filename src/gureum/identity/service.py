@@ -9,8 +9,18 @@ from gureum.core.context import RequestContext
 from gureum.core.errors import Unauthorized
 from gureum.core.policy import PolicyEngine
 from gureum.identity import errors, policies
-from gureum.identity.api import (assignments, auth, catalog, credentials, domains, groups,
-                                 projects, roles, users, versions)
+from gureum.identity.api import (
+    assignments,
+    auth,
+    catalog,
+    credentials,
+    domains,
+    groups,
+    projects,
+    roles,
+    users,
+    versions,
+)
 from gureum.identity.manager import IdentityManager
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -40,7 +50,8 @@ class LocalAuthenticator:
             domain_id=domain.get("id"), domain_name=domain.get("name"),
             system_scope="all" if data.system else None,
             roles=tuple(role["name"] for role in data.roles), audit_ids=payload.audit_ids,
-            token=token, app_cred_id=payload.app_cred_id)
+            token=token, app_cred_id=payload.app_cred_id,
+            access_rules=tuple((data.app_cred or {}).get("access_rules") or ()) or None)
 
 
 def create_app(manager: IdentityManager, policy_file: Path | None,

@@ -6,8 +6,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gureum.identity.manager import TokenData
-from gureum.identity.models import (NULL_DOMAIN, ApplicationCredential, Credential, Domain,
-                                    Endpoint, Group, Project, Region, Role, Service, User)
+from gureum.identity.models import (
+    NULL_DOMAIN,
+    ApplicationCredential,
+    Credential,
+    Domain,
+    Endpoint,
+    Group,
+    Project,
+    Region,
+    Role,
+    Service,
+    User,
+)
 from gureum.identity.tokens import TokenPayload
 
 

@@ -14,8 +14,18 @@ from gureum.core.db import utcnow
 from gureum.core.errors import BadRequest
 from gureum.identity import errors
 from gureum.identity.manager.base import ManagerBase, apply, new_id, to_bool
-from gureum.identity.models import (NULL_DOMAIN, Assignment, Domain, Group, ImpliedRole,
-                                    Membership, Project, RevocationEvent, Role, User)
+from gureum.identity.models import (
+    NULL_DOMAIN,
+    Assignment,
+    Domain,
+    Group,
+    ImpliedRole,
+    Membership,
+    Project,
+    RevocationEvent,
+    Role,
+    User,
+)
 
 SYSTEM = "system"  # the target_id of a system assignment (keystone's system "all")
 ACTORS = {"user": User, "group": Group}

@@ -27,8 +27,15 @@ from gureum.identity.manager.assignments import SYSTEM, AssignmentManager
 from gureum.identity.manager.base import new_id
 from gureum.identity.manager.catalog import CatalogManager
 from gureum.identity.manager.directory import DirectoryManager
-from gureum.identity.models import (ApplicationCredential, Credential, Domain, Project,
-                                    RevocationEvent, Role, User)
+from gureum.identity.models import (
+    ApplicationCredential,
+    Credential,
+    Domain,
+    Project,
+    RevocationEvent,
+    Role,
+    User,
+)
 from gureum.identity.tokens import TokenPayload, new_audit_id
 
 

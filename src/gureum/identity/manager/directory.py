@@ -12,9 +12,18 @@ from gureum.core.db import utcnow
 from gureum.core.errors import BadRequest
 from gureum.identity import errors
 from gureum.identity.manager.base import ManagerBase, apply, new_id, to_bool
-from gureum.identity.models import (Assignment, Domain, Group, Membership, Project,
-                                    RevocationEvent, Role, User)
+from gureum.identity.models import (
+    Assignment,
+    Domain,
+    Group,
+    Membership,
+    Project,
+    RevocationEvent,
+    Role,
+    User,
+)
 from gureum.identity.tokens import check_password, hash_password
+
 
 class DirectoryManager(ManagerBase):
     # ------------------------------------------------------------ domains

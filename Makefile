@@ -1,0 +1,11 @@
+.PHONY: help up test lint bench
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+up:  ## start the whole cloud on embedded defaults (state in ./state)
+	scripts/up
+test:  ## run every test (installs and starts PostgreSQL and RabbitMQ for the scaled-out ones)
+	scripts/test
+lint:  ## ruff
+	scripts/bootstrap && .venv/bin/ruff check src tests bench
+bench:  ## identity benchmarks (figures, not pass/fail)
+	scripts/bootstrap && .venv/bin/python bench/identity.py
