@@ -89,3 +89,11 @@ def test_policy_yaml_overrides_without_restart(cloud: RunningCloud, demo: httpx.
     finally:
         policy.unlink()
     assert demo.get("/v3/services").status_code == 403
+
+
+def test_a_member_may_read_its_projects_domain_only(cloud: RunningCloud, demo: httpx.Client,
+                                                    admin: httpx.Client) -> None:
+    assert demo.get("/v3/domains/default").status_code == 200
+    other = admin.post("/v3/domains", json={"domain": {"name": f"d-{uuid.uuid4().hex[:6]}"}}
+                       ).json()["domain"]
+    assert demo.get(f"/v3/domains/{other['id']}").status_code == 403

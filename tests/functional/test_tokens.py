@@ -222,3 +222,14 @@ def test_v2_tokens_for_legacy_clients(cloud: RunningCloud) -> None:
     bad = httpx.post(f"{cloud.identity_url}/v2.0/tokens", json={"auth": {
         "passwordCredentials": {"username": "demo", "password": "wrong"}}})
     assert bad.status_code == 401
+
+
+def test_unknown_users_are_checked_against_a_hash_of_the_same_cost(cloud: RunningCloud
+                                                                   ) -> None:
+    """Refusing a stranger costs one bcrypt check, as refusing a wrong password does, so
+    response times do not reveal which user names exist."""
+    manager = cloud.cloud.identity
+    assert manager is not None
+    assert issue(cloud, password_auth(f"nobody-{uuid.uuid4().hex}", "x")).status_code == 401
+    assert manager._dummy_hash is not None  # noqa: SLF001 - what makes the timing equal
+    assert manager._dummy_hash.startswith("$2b$04$")  # noqa: SLF001 - the configured cost

@@ -45,7 +45,9 @@ class RequestContext:
             "system_scope": self.system_scope,
             "roles": list(self.roles),
             "is_admin": self.is_admin,
-            "token": {"domain": {"id": self.domain_id}, "project": {"id": self.project_id}},
+            "token": {"domain": {"id": self.domain_id},
+                      "project": {"id": self.project_id,
+                                  "domain": {"id": self.project_domain_id}}},
         }
 
     @classmethod

@@ -50,6 +50,7 @@ class ManagerBase:
         # cache and the revocation list are valid only for the generation they were made in.
         self.generation = 0
         self._revocations: list[dict[str, Any]] | None = None
+        self._dummy_hash: str | None = None
 
     async def start(self) -> None:
         await self.bus.subscribe("identity.*", self.on_notification)

@@ -185,6 +185,13 @@ class DirectoryManager(ManagerBase):
                                        self.settings.password_hash_rounds)
 
     async def check(self, password: str, hashed: str | None) -> bool:
+        """Without a stored hash (an unknown user) a dummy one is checked, so the answer
+        takes as long and response times do not reveal which names exist."""
+        if hashed is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = await self.hash(new_id())
+            await asyncio.to_thread(check_password, password, self._dummy_hash)
+            return False
         return await asyncio.to_thread(check_password, password, hashed)
 
     async def create_user(self, spec: dict[str, Any], default_domain: str | None) -> User:
