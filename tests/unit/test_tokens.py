@@ -5,8 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from gureum.identity.tokens import (KeyRepository, TokenFormatter, TokenPayload,
-                                    check_password, hash_password, new_audit_id)
+from gureum.identity.tokens import (
+    KeyRepository,
+    TokenFormatter,
+    TokenPayload,
+    check_password,
+    hash_password,
+    new_audit_id,
+)
 
 
 def payload(**kw: object) -> TokenPayload:
