@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gureum.clients.identity import IdentityClient, IdentityError
+from gureum.core.bus import Bus
 from gureum.core.context import RequestContext
 from gureum.core.errors import Unauthorized
 
@@ -79,8 +80,16 @@ class RemoteAuthenticator:
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def forget(self) -> None:
-        """Drop every cached validation (a revocation was announced on the bus)."""
+        """Drop every cached validation."""
         self._cache.clear()
+
+    async def follow(self, bus: Bus) -> None:
+        """Forget cached validations whenever Identity announces a change (a revoked
+        token, a disabled user, a removed role), so they are honoured at once."""
+        async def on_change(message: dict[str, Any]) -> None:
+            self.forget()
+
+        await bus.subscribe("identity.*", on_change)
 
     async def authenticate(self, token: str, request_id: str) -> RequestContext:
         now = time.time()
