@@ -74,3 +74,15 @@ def test_password_hashing() -> None:
     assert not check_password("x", None)
     long_a, long_b = "a" * 100, "a" * 99 + "b"  # differ past bcrypt's 72-byte limit
     assert not check_password(long_b, hash_password(long_a, rounds=4))
+
+
+def test_setup_racing_processes_agree_on_one_key_set(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = tmp_path / "keys"
+    repos = [KeyRepository(folder) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda repo: repo.setup(), repos))
+    assert sorted(p.name for p in folder.iterdir()) == ["0", "1"]
+    token = TokenFormatter(repos[0]).encrypt(payload())
+    assert all(TokenFormatter(repo).decrypt(token) for repo in repos)

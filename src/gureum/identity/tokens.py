@@ -32,20 +32,31 @@ class KeyRepository:
         self._fernet: MultiFernet | None = None
 
     def setup(self) -> None:
+        """Create the first keys. Processes starting together on one folder may race
+        here: each key is created only if absent, so all of them end up with one set."""
         self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not self._indexes():
-            self._write(0, Fernet.generate_key())
-            self._write(1, Fernet.generate_key())
+            self._write(0, Fernet.generate_key(), replace=False)
+            self._write(1, Fernet.generate_key(), replace=False)
 
     def _indexes(self) -> list[int]:
         return sorted(int(p.name) for p in self.path.iterdir() if p.name.isdigit())
 
-    def _write(self, index: int, key: bytes) -> None:
-        tmp = self.path / f".{index}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    def _write(self, index: int, key: bytes, replace: bool = True) -> None:
+        """Write the whole key under a private name, then move it into place."""
+        tmp = self.path / f".{index}.{uuid.uuid4().hex}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(key)
-        tmp.replace(self.path / str(index))
+        if replace:
+            tmp.replace(self.path / str(index))
+            return
+        try:
+            os.link(tmp, self.path / str(index))
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
 
     def rotate(self, max_active: int) -> int:
         """Returns the new primary key's index."""
