@@ -1,50 +1,83 @@
-"""A `gureum` process of its own, and the real `openstack` CLI pointed at it."""
+"""`gureum` processes of their own, the real `openstack` CLI pointed at them, and the
+PostgreSQL + RabbitMQ set-up of the scaled-out runs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import pytest
 
 BIN = Path(sys.executable).parent
+DATABASE_URL = os.environ.get("GUREUM_TEST_DATABASE_URL")
+RABBIT_URL = os.environ.get("GUREUM_TEST_RABBIT_URL")
+needs_services = pytest.mark.skipif(
+    not (DATABASE_URL and RABBIT_URL),
+    reason="GUREUM_TEST_DATABASE_URL / GUREUM_TEST_RABBIT_URL not set "
+    "(eval \"$(scripts/services start)\")")
 
 
 class CloudProcess:
-    def __init__(self, args: list[str], env: dict[str, str], ready_url: str,
-                 log: Path) -> None:
+    """`gureum ARGS` in the background; `url` is where its Identity API answers."""
+
+    def __init__(self, args: list[str], env: dict[str, str], url: str, log: Path,
+                 name: str = "gureum") -> None:
+        self.name = name
+        self.url = url
         self.log = log
-        self._log_file = log.open("w")
-        self.proc = subprocess.Popen([str(BIN / "gureum"), *args], env={**os.environ, **env},
-                                     stdout=self._log_file, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen([str(BIN / "gureum"), *args], env=env, stdout=out,
+                                         stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def wait_ready(self, timeout: float = 60) -> CloudProcess:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gureum exited: {log.read_text()}")
+                pytest.fail(f"{self.name} exited with {self.proc.returncode}:\n{self.output()}")
             try:
-                httpx.get(ready_url, timeout=1)
-                return
+                if httpx.get(f"{self.url}/v3", timeout=2).status_code == 200:
+                    return self
             except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"gureum did not answer in 60s: {log.read_text()}")
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"{self.name} did not answer in {timeout}s:\n{self.output()}")
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=15,
+                            headers={"X-Auth-Token": token} if token else {})
 
     def terminate(self, timeout: float = 15) -> int:
-        self.proc.send_signal(signal.SIGTERM)
+        """SIGTERM, and the exit code (failing if it does not stop in time)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout)
-        finally:
-            self._log_file.close()
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            pytest.fail(f"{self.name} still running {timeout}s after SIGTERM:\n"
+                        f"{self.output()}")
 
 
 class OpenStackCLI:
     def __init__(self, clouds_yaml: Path, cloud: str = "gureum") -> None:
-        self.env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds_yaml), "OS_CLOUD": cloud}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        self.env = {**env, "OS_CLIENT_CONFIG_FILE": str(clouds_yaml), "OS_CLOUD": cloud}
 
     def run(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run([str(BIN / "openstack"), *args], env={**self.env, **env},
@@ -55,3 +88,50 @@ class OpenStackCLI:
 
     def json(self, *args: str, **env: str) -> Any:
         return json.loads(self.run(*args, "-f", "json", **env).stdout)
+
+
+# ------------------------------------------------------------------ scaled out
+async def _admin_sql(url: str, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new, empty database on the test server; dropped afterwards."""
+    assert DATABASE_URL is not None
+    name = f"gureum_e2e_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin_sql(DATABASE_URL, f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(urlsplit(DATABASE_URL)._replace(path=f"/{name}"))
+    finally:
+        asyncio.run(_admin_sql(DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def scaled_env(database_url: str, **more: str) -> dict[str, str]:
+    """The environment of a scaled-out role: PostgreSQL, RabbitMQ, cheap bcrypt."""
+    assert RABBIT_URL is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUREUM_")}
+    env.update(GUREUM_DATABASE_URL=database_url, GUREUM_BUS_URL=RABBIT_URL,
+               GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS="4", **more)
+    return env
+
+
+def bootstrap(state_dir: Path, port: int, env: dict[str, str]) -> None:
+    done = subprocess.run([str(BIN / "gureum"), "bootstrap", "--state-dir", str(state_dir),
+                           "--port", str(port)], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, f"gureum bootstrap failed:\n{done.stdout}\n{done.stderr}"
+
+
+def identity_role(name: str, port: int, state_dir: Path, env: dict[str, str]
+                  ) -> CloudProcess:
+    """`gureum identity` alone, as a scaled-out deployment runs it (not yet awaited)."""
+    return CloudProcess(["identity", "--state-dir", str(state_dir), "--port", str(port)],
+                        env, f"http://127.0.0.1:{port}/identity",
+                        state_dir.parent / f"identity-{name}.log", name=f"identity {name}")

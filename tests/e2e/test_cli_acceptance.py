@@ -1,9 +1,11 @@
 """Issue 2's acceptance list, step by step through the real `openstack` CLI (and curl for
-the legacy v2.0 call) against `gureum up` running as its own process."""
+the legacy v2.0 call): against `gureum up` running as its own process, and again scaled out
+(PostgreSQL, RabbitMQ, `gureum identity` as its own role)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -13,22 +15,41 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.cloudproc import CloudProcess, OpenStackCLI
+from tests.e2e.cloudproc import (
+    CloudProcess,
+    OpenStackCLI,
+    bootstrap,
+    fresh_database,
+    identity_role,
+    needs_services,
+    scaled_env,
+)
 from tests.harness import free_port
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CloudProcess, Path, str]]:
-    state = tmp_path_factory.mktemp("up")
+@pytest.fixture(scope="module", params=[
+    "embedded", pytest.param("scaled", marks=[needs_services, pytest.mark.scaled])])
+def up(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+       ) -> Iterator[tuple[CloudProcess, Path, str]]:
+    """(the process, its state dir, its base URL)"""
+    state = tmp_path_factory.mktemp(request.param) / "state"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = CloudProcess(["up", "--state-dir", str(state), "--port", str(port)],
-                           {"GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "8"},
-                           f"{url}/identity/v3", state / "gureum.log")
-    yield process, state, url
-    if process.proc.poll() is None:
+    if request.param == "embedded":
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GUREUM_")}
+        process = CloudProcess(["up", "--state-dir", str(state), "--port", str(port)],
+                               {**env, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "8"},
+                               f"{url}/identity", state.parent / "gureum.log")
+        yield process.wait_ready(), state, url
+        process.terminate()
+        return
+    with fresh_database() as database:
+        env = scaled_env(database, GUREUM_PUBLIC_URL=url)
+        bootstrap(state, port, env)
+        process = identity_role("a", port, state, env)
+        yield process.wait_ready(), state, url
         process.terminate()
 
 
