@@ -5,7 +5,7 @@ up:  ## start the whole cloud on embedded defaults (state in ./state)
 	scripts/up
 test:  ## run every test (installs and starts PostgreSQL and RabbitMQ for the scaled-out ones)
 	scripts/test
-lint:  ## ruff
-	scripts/bootstrap && .venv/bin/ruff check src tests bench
+lint:  ## ruff and mypy (strict)
+	scripts/bootstrap && .venv/bin/ruff check src tests bench && .venv/bin/mypy
 bench:  ## identity benchmarks (figures, not pass/fail)
 	scripts/bootstrap && .venv/bin/python bench/identity.py

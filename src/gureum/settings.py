@@ -4,7 +4,7 @@ variables (nested with `__`, e.g. GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS=4)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(None, description="Else generated, kept in DIR.")
     demo_password: SecretStr | None = Field(None, description="Else generated, kept in DIR.")
     service_password: SecretStr | None = Field(None, description="Else generated, kept in DIR.")
-    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    identity: IdentitySettings = IdentitySettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
@@ -52,7 +52,7 @@ class Settings(BaseSettings):
             raise FileNotFoundError(f"config file {path} does not exist")
         reading = type("Settings", (cls,), {"model_config": {**cls.model_config,
                                                               "toml_file": path}})
-        return reading(**{k: v for k, v in overrides.items() if v is not None})
+        return cast(Settings, reading(**{k: v for k, v in overrides.items() if v is not None}))
 
     @property
     def base_url(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gureum.core.api import Request, Router, json_response
-from gureum.core.errors import Unauthorized
+from gureum.core.errors import Forbidden, Unauthorized
 from gureum.identity import errors, schemas, views
 from gureum.identity.api import targets
 from gureum.identity.manager import IdentityManager
@@ -48,7 +48,7 @@ async def revoke_token(req: Request, manager: IdentityManager) -> None:
 async def get_catalog(req: Request, manager: IdentityManager) -> dict[str, Any]:
     if req.context.project_id is None and req.context.domain_id is None and \
             req.context.system_scope is None:
-        raise errors.Forbidden("The catalog needs a scoped token.")
+        raise Forbidden("The catalog needs a scoped token.")
     return {"catalog": await manager.catalog(),
             "links": {"self": f"{req.base_url}/v3/auth/catalog", "previous": None,
                       "next": None}}

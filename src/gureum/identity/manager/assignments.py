@@ -11,7 +11,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.core.db import utcnow
-from gureum.core.errors import BadRequest
+from gureum.core.errors import BadRequest, Forbidden
 from gureum.identity import errors
 from gureum.identity.manager.base import ManagerBase, apply, new_id, to_bool
 from gureum.identity.models import (
@@ -105,9 +105,9 @@ class AssignmentManager(ManagerBase):
             implied = await self.get(session, Role, implied_id, errors.RoleNotFound,
                                      role_id=implied_id)
             if implied.domain_id != NULL_DOMAIN:
-                raise errors.Forbidden("A domain-specific role cannot be implied.")
+                raise Forbidden("A domain-specific role cannot be implied.")
             if prior_id in await self._implied_closure(session, {implied_id}):
-                raise errors.Forbidden(f"Role {prior_id} implying {implied_id} would make a "
+                raise Forbidden(f"Role {prior_id} implying {implied_id} would make a "
                                        "loop.")
             if await session.get(ImpliedRole, (prior_id, implied_id)) is None:
                 session.add(ImpliedRole(prior_role_id=prior_id, implied_role_id=implied_id))
@@ -267,7 +267,7 @@ class AssignmentManager(ManagerBase):
     async def list_grants(self, query: Mapping[str, str]) -> list[Grant]:
         """GET /v3/role_assignments with its filters; `effective` expands groups into their
         members and adds implied roles."""
-        effective = to_bool(query.get("effective")) if "effective" in query else False
+        effective = bool(to_bool(query.get("effective"))) if "effective" in query else False
         async with self.db.session() as session:
             rows = list(await session.scalars(select(Assignment)))
             grants = [_grant(row) for row in rows]

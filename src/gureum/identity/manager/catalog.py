@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gureum.core.errors import BadRequest
+from gureum.core.errors import BadRequest, Forbidden
 from gureum.identity import errors
 from gureum.identity.manager.base import ManagerBase, apply, new_id
 from gureum.identity.models import Endpoint, Region, Service
@@ -60,7 +60,7 @@ class CatalogManager(ManagerBase):
             child = (await session.scalars(select(Region.id).where(
                 Region.parent_region_id == region_id))).first()
             if used or child:
-                raise errors.Forbidden("Cannot delete a region that has endpoints or child "
+                raise Forbidden("Cannot delete a region that has endpoints or child "
                                        "regions.")
             await session.delete(region)
         await self.changed("region", "deleted", region_id)
