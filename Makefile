@@ -7,5 +7,5 @@ test:  ## run every test (installs and starts PostgreSQL and RabbitMQ for the sc
 	scripts/test
 lint:  ## ruff and mypy (strict)
 	scripts/bootstrap && .venv/bin/ruff check src tests bench && .venv/bin/mypy
-bench:  ## identity benchmarks (figures, not pass/fail)
+bench:  ## identity benchmarks: figures, not pass/fail (apt-get install wrk first)
 	scripts/bootstrap && .venv/bin/python bench/identity.py

@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
+from cryptography.fernet import Fernet
 
+from gureum.cli.main import main
 from tests.harness import RunningCloud, cloud_settings
 
 
@@ -84,3 +87,35 @@ def test_passwords_are_generated_per_cloud_or_taken_from_the_environment(tmp_pat
         b.stop()
     stored = json.loads((tmp_path / "b" / "passwords.json").read_text())
     assert stored["admin"] == "chosen-pw"
+
+
+def test_rotate_keys_keeps_tokens_valid_and_takes_effect_without_restart(
+        cloud: RunningCloud, capsys: Any) -> None:
+    before = cloud.token()
+    keys = cloud.settings.state_dir / "fernet-keys"
+    primary = max(int(p.name) for p in keys.iterdir())
+    assert main(["rotate-keys", "--state-dir", str(cloud.settings.state_dir)]) == 0
+    assert f"key {primary + 1} is now primary" in capsys.readouterr().out
+    time.sleep(1.1)  # running processes re-read the key folder at most once a second
+    after = cloud.token()
+    admin = cloud.client(after)
+    assert admin.get("/v3/auth/tokens", headers={"X-Subject-Token": before}).status_code == 200
+    assert admin.get("/v3/auth/tokens", headers={"X-Subject-Token": after}).status_code == 200
+    newest = Fernet((keys / str(primary + 1)).read_bytes())
+    newest.decrypt((after + "=" * (-len(after) % 4)).encode())  # made with the new primary
+
+
+def test_policy_commands(cloud: RunningCloud, capsys: Any) -> None:
+    assert main(["policy", "sample", "identity"]) == 0
+    assert '#"identity:create_project": "rule:admin_required"' in capsys.readouterr().out
+    policy = cloud.cloud.policy_file("identity")
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text('"identity:list_regions": "role:admin"\n')
+    try:
+        assert main(["policy", "list", "identity", "--state-dir",
+                     str(cloud.settings.state_dir)]) == 0
+        out = capsys.readouterr().out
+        assert '"identity:list_regions": "role:admin"' in out
+        assert '"identity:create_project": "rule:admin_required"' in out
+    finally:
+        policy.unlink()

@@ -45,7 +45,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        options: dict[str, Any] = {}
+        # With SQLite each pooled connection is a thread and an open file: keep a fixed set
+        # rather than opening and closing them under bursts.
+        options: dict[str, Any] = {"pool_size": 32, "max_overflow": 0}
         if not self.is_sqlite:
             options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)

@@ -5,6 +5,7 @@ the file when its mtime changes)."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,16 +49,37 @@ def flatten(target: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 class PolicyEngine:
+    """oslo.policy's Enforcer, told to re-read its rules only when the override file
+    changes: left to itself it searches its config dirs for the file on every check, which
+    was a third of the cost of a token validation."""
+
     def __init__(self, service: str, defaults: Iterable[Rule], policy_file: Path | None) -> None:
         conf = cfg.ConfigOpts()
         conf([], project=f"gureum-{service}", default_config_files=[], default_config_dirs=[])
-        path = str(policy_file) if policy_file else f"/nonexistent/gureum-{service}-policy.yaml"
-        self._enforcer = oslo.Enforcer(conf, policy_file=path)
+        self.policy_file = policy_file or Path(f"/nonexistent/gureum-{service}-policy.yaml")
+        self._enforcer = oslo.Enforcer(conf, policy_file=str(self.policy_file))
         self.defaults = list(defaults)
         self._enforcer.register_defaults(
             [oslo.RuleDefault(rule.name, rule.check, description=rule.description)
              for rule in self.defaults]
         )
+        self._seen: tuple[int, int] | None | bool = False  # (mtime_ns, size); None: no file
+        self._refresh()
+
+    def _refresh(self) -> None:
+        try:
+            stat = os.stat(self.policy_file)
+            seen: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            seen = None
+        if seen == self._seen:
+            return
+        self._seen = seen
+        self._enforcer.use_conf = True
+        try:
+            self._enforcer.load_rules(force_reload=True)
+        finally:
+            self._enforcer.use_conf = False
 
     def names(self) -> set[str]:
         return {rule.name for rule in self.defaults}
@@ -65,6 +87,7 @@ class PolicyEngine:
     def check(self, rule: str, context: RequestContext, target: Mapping[str, Any]) -> bool:
         if rule not in self._enforcer.registered_rules:
             raise KeyError(f"policy rule {rule!r} is not registered")
+        self._refresh()
         return bool(self._enforcer.enforce(rule, flatten(target), context.credentials()))
 
     def enforce(self, rule: str, context: RequestContext, target: Mapping[str, Any]) -> None:
@@ -73,7 +96,7 @@ class PolicyEngine:
 
     def effective_rules(self) -> dict[str, str]:
         """Every rule as it is now: defaults merged with the override file."""
-        self._enforcer.load_rules()
+        self._refresh()
         return {name: str(self._enforcer.rules[name]) for name in sorted(self._enforcer.rules)}
 
 

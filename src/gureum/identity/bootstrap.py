@@ -6,6 +6,7 @@ endpoints at the current address."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -54,8 +55,9 @@ async def bootstrap(manager: IdentityManager, entries: list[CatalogEntry],
     admin_project = await _project(manager, "admin", "Bootstrap project for the cloud admin")
     demo = await _project(manager, "demo", "A project for trying the cloud")
     service_project = await _project(manager, "service", "The services' own users")
-    admin = await _user(manager, "admin", passwords.admin)
-    demo_user = await _user(manager, "demo", passwords.demo)
+    # bcrypt dominates a first start; the hashes run side by side in threads
+    admin, demo_user = await asyncio.gather(_user(manager, "admin", passwords.admin),
+                                            _user(manager, "demo", passwords.demo))
     await manager.create_grant("user", admin.id, "project", admin_project.id, roles["admin"].id)
     await manager.create_grant("user", admin.id, "domain", "default", roles["admin"].id)
     await manager.create_grant("user", admin.id, "system", "system", roles["admin"].id)

@@ -118,8 +118,15 @@ _SCOPES = (None, "project", "domain", "system")
 
 
 class TokenFormatter:
+    """Decrypted payloads are remembered (a token is presented again and again), until the
+    keys change; expiry and revocation are checked by the caller on every use."""
+
+    CACHE_SIZE = 10000
+
     def __init__(self, keys: KeyRepository) -> None:
         self.keys = keys
+        self._decrypted: dict[str, TokenPayload] = {}
+        self._cached_for: MultiFernet | None = None
 
     def encrypt(self, payload: TokenPayload) -> str:
         methods = sum(1 << METHODS.index(m) for m in payload.methods)
@@ -133,9 +140,20 @@ class TokenFormatter:
 
     def decrypt(self, token: str) -> TokenPayload:
         """Raises ValueError for anything that is not one of our tokens."""
+        fernet = self.keys.fernet()
+        if fernet is not self._cached_for or len(self._decrypted) >= self.CACHE_SIZE:
+            self._decrypted = {}
+            self._cached_for = fernet
+        found = self._decrypted.get(token)
+        if found is None:
+            found = self._decrypted[token] = self._decrypt(fernet, token)
+        return found
+
+    @staticmethod
+    def _decrypt(fernet: MultiFernet, token: str) -> TokenPayload:
         padded = token + "=" * (-len(token) % 4)
         try:
-            raw = self.keys.fernet().decrypt(padded.encode())
+            raw = fernet.decrypt(padded.encode())
             (version, user_id, methods, scope, scope_id, issued, expires, audit_ids,
              app_cred_id) = msgpack.unpackb(raw)
         except (InvalidToken, ValueError, TypeError, msgpack.ExtraData) as exc:
