@@ -185,3 +185,43 @@ def test_catalog_resources(admin_sdk: openstack.connection.Connection) -> None:
     admin_sdk.identity.delete_region(region)
     with pytest.raises(openstack.exceptions.NotFoundException):
         admin_sdk.identity.get_region(region.id)
+
+
+def test_concurrent_creates_of_one_name_leave_exactly_one(cloud, admin: httpx.Client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    project = unique("race")
+    token = admin.headers["X-Auth-Token"]
+
+    def create(_: int) -> int:
+        return httpx.post(f"{cloud.identity_url}/v3/projects", json={"project": {
+            "name": project}}, headers={"X-Auth-Token": token}, timeout=30).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        codes = sorted(pool.map(create, range(12)))
+    assert codes == [201] + [409] * 11
+    assert len(admin.get("/v3/projects", params={"name": project}).json()["projects"]) == 1
+
+
+def test_concurrent_identical_puts_all_succeed(cloud, admin: httpx.Client) -> None:
+    """Grants and memberships are idempotent PUTs: racing twins both get 204, one row."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = admin.post("/v3/users", json={"user": {"name": unique("u")}}).json()["user"]
+    group = admin.post("/v3/groups", json={"group": {"name": unique("g")}}).json()["group"]
+    project = admin.post("/v3/projects", json={"project": {"name": unique("p")}}
+                         ).json()["project"]
+    role = admin.get("/v3/roles", params={"name": "reader"}).json()["roles"][0]
+    token = admin.headers["X-Auth-Token"]
+    paths = [f"/v3/projects/{project['id']}/users/{user['id']}/roles/{role['id']}",
+             f"/v3/groups/{group['id']}/users/{user['id']}"]
+
+    def put(path: str) -> int:
+        return httpx.put(f"{cloud.identity_url}{path}", headers={"X-Auth-Token": token},
+                         timeout=30).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        codes = list(pool.map(put, paths * 8))
+    assert codes == [204] * 16
+    listed = admin.get("/v3/role_assignments", params={"user.id": user["id"]}).json()
+    assert len(listed["role_assignments"]) == 1

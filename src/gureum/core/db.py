@@ -12,6 +12,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-__all__ = ["Database", "IntegrityError", "utcnow"]
+__all__ = ["Database", "IntegrityError", "insert_if_absent", "utcnow"]
 
 # Any constant will do: the key of the PostgreSQL advisory lock migrations run under.
 MIGRATION_LOCK = int.from_bytes(b"gureum", "big")
@@ -30,6 +31,15 @@ MIGRATION_LOCK = int.from_bytes(b"gureum", "big")
 def utcnow() -> datetime:
     """Naive UTC, which both SQLite and PostgreSQL store without surprises."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+async def insert_if_absent(session: AsyncSession, model: type[Any], **values: Any) -> None:
+    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL both have it): idempotent
+    writes such as PUT of a grant stay idempotent when two race, instead of one failing on
+    the primary key."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 def async_url(url: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gureum.core.db import utcnow
+from gureum.core.db import insert_if_absent, utcnow
 from gureum.core.errors import BadRequest, Forbidden
 from gureum.identity import errors
 from gureum.identity.manager.base import ManagerBase, apply, new_id, to_bool
@@ -109,8 +109,8 @@ class AssignmentManager(ManagerBase):
             if prior_id in await self._implied_closure(session, {implied_id}):
                 raise Forbidden(f"Role {prior_id} implying {implied_id} would make a "
                                        "loop.")
-            if await session.get(ImpliedRole, (prior_id, implied_id)) is None:
-                session.add(ImpliedRole(prior_role_id=prior_id, implied_role_id=implied_id))
+            await insert_if_absent(session, ImpliedRole, prior_role_id=prior_id,
+                                   implied_role_id=implied_id)
         await self.changed("implied_role", "created", prior_id)
         return prior, implied
 
@@ -192,10 +192,9 @@ class AssignmentManager(ManagerBase):
                            role_id: str, inherited: bool = False) -> None:
         async with self.db.session() as session:
             await self._check_grant_parts(session, actor, actor_id, target, target_id, role_id)
-            key = (assignment_type(actor, target), actor_id, target_id, role_id, inherited)
-            if await session.get(Assignment, key) is None:
-                session.add(Assignment(type=key[0], actor_id=actor_id, target_id=target_id,
-                                       role_id=role_id, inherited=inherited))
+            await insert_if_absent(session, Assignment, type=assignment_type(actor, target),
+                                   actor_id=actor_id, target_id=target_id, role_id=role_id,
+                                   inherited=inherited)
         await self.changed("role_assignment", "created", role_id)
 
     async def check_grant(self, actor: str, actor_id: str, target: str, target_id: str,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 
-from gureum.core.db import utcnow
+from gureum.core.db import insert_if_absent, utcnow
 from gureum.core.errors import BadRequest
 from gureum.identity import errors
 from gureum.identity.manager.base import ManagerBase, apply, new_id, to_bool
@@ -316,8 +316,7 @@ class DirectoryManager(ManagerBase):
         async with self.db.session() as session:
             await self.get(session, Group, group_id, errors.GroupNotFound, group_id=group_id)
             await self.get(session, User, user_id, errors.UserNotFound, user_id=user_id)
-            if await session.get(Membership, (user_id, group_id)) is None:
-                session.add(Membership(user_id=user_id, group_id=group_id))
+            await insert_if_absent(session, Membership, user_id=user_id, group_id=group_id)
         await self.changed("group", "updated", group_id)
 
     async def check_user_in_group(self, group_id: str, user_id: str) -> None:
