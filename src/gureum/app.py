@@ -12,19 +12,27 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp
 
+from gureum.clients.identity import IdentityClient
 from gureum.core import bus as buses
+from gureum.core.auth import RemoteAuthenticator
 from gureum.core.db import Database
 from gureum.identity import service as identity
 from gureum.identity.bootstrap import CatalogEntry, Passwords, bootstrap
 from gureum.identity.manager import IdentityManager
 from gureum.identity.tokens import KeyRepository
+from gureum.image import service as image
+from gureum.image.manager import MemberManager
+from gureum.image.store import FilesystemStore
 from gureum.settings import Settings
 
-ROLES = ("identity",)
+ROLES = ("identity", "image")
+MIGRATIONS = ((identity.MIGRATIONS, identity.VERSION_TABLE),
+              (image.MIGRATIONS, image.VERSION_TABLE))
 
 
 class Cloud:
@@ -34,7 +42,9 @@ class Cloud:
         self.db: Database | None = None
         self.bus: buses.Bus | None = None
         self.identity: IdentityManager | None = None
-        self.apps: dict[str, ASGIApp] = {}
+        self.image: MemberManager | None = None
+        self.router = Router()
+        self._clients: list[IdentityClient] = []
 
     @property
     def state_dir(self) -> Path:
@@ -42,12 +52,14 @@ class Cloud:
 
     def catalog(self) -> list[CatalogEntry]:
         base = self.settings.base_url
-        return [CatalogEntry("identity", "keystone", f"{base}{identity.PATH}")]
+        return [CatalogEntry("identity", "keystone", f"{base}{identity.PATH}"),
+                CatalogEntry("image", "glance", f"{base}{image.PATH}", service_user="glance")]
 
     async def start(self, *, bootstrap_data: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.db = Database(self.settings.database)
-        await self.db.migrate(identity.MIGRATIONS, identity.VERSION_TABLE)
+        for migrations, version_table in MIGRATIONS:
+            await self.db.migrate(migrations, version_table)
         self.bus = buses.connect(self.settings.bus_url)
         await self.bus.start()
         keys = KeyRepository(self.state_dir / "fernet-keys")
@@ -61,11 +73,34 @@ class Cloud:
             await bootstrap(self.identity, self.catalog(), self.passwords())
             self.write_clouds_yaml()
         if "identity" in self.roles:
-            self.apps[identity.PATH] = identity.create_app(
+            self.mount(identity.PATH, identity.create_app(
                 self.identity, self.policy_file("identity"),
-                f"{self.settings.base_url}{identity.PATH}")
+                f"{self.settings.base_url}{identity.PATH}"))
+        if "image" in self.roles:
+            self.image = MemberManager(self.db, self.bus,
+                                       FilesystemStore(self.state_dir / "images"))
+            self.mount(image.PATH, image.create_app(
+                self.image, await self.authenticator("glance"), self.policy_file("image")))
+
+    def mount(self, path: str, app: ASGIApp) -> None:
+        self.router.routes.append(Mount(path, app))
+
+    async def authenticator(self, service_user: str) -> RemoteAuthenticator:
+        """How a service checks tokens: by asking Identity through its public API, as its
+        own service user; in process when this process serves Identity too."""
+        assert self.bus is not None
+        transport = httpx.ASGITransport(app=self.router) if "identity" in self.roles else None
+        client = IdentityClient(f"{self.settings.base_url}{identity.PATH}",
+                                username=service_user, password=self.passwords().service,
+                                project="service", transport=transport)
+        self._clients.append(client)
+        authenticator = RemoteAuthenticator(client)
+        await authenticator.follow(self.bus)
+        return authenticator
 
     async def stop(self) -> None:
+        for client in self._clients:
+            await client.close()
         if self.bus is not None:
             await self.bus.stop()
         if self.db is not None:
@@ -75,7 +110,7 @@ class Cloud:
         return self.state_dir / "policy" / f"{service}.yaml"
 
     def asgi(self) -> ASGIApp:
-        return Router(routes=[Mount(path, app) for path, app in self.apps.items()])
+        return self.router
 
     # ------------------------------------------------------------ secrets and clouds.yaml
     def passwords(self) -> Passwords:

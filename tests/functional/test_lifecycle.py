@@ -68,7 +68,9 @@ def test_a_restart_finds_everything_as_it_was(tmp_path: Path) -> None:
         assert clouds["gureum-demo"]["auth"]["username"] == "demo"
         # bootstrap is idempotent: one admin user, one catalog entry per interface
         assert len(admin.get("/v3/users", params={"name": "admin"}).json()["users"]) == 1
-        assert len(admin.get("/v3/endpoints").json()["endpoints"]) == 3
+        services = admin.get("/v3/services").json()["services"]
+        assert sorted(s["type"] for s in services) == ["identity", "image"]
+        assert len(admin.get("/v3/endpoints").json()["endpoints"]) == 3 * len(services)
     finally:
         second.stop()
 

@@ -1,27 +1,39 @@
-"""Every route declares its policy (unless public) and every write its schema; every
-policy a route names is registered."""
+"""Every route declares its policy (unless public) and every POST and PATCH its schema;
+every policy a route names is registered. For every service."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from gureum.core.api import ServiceApp
 from gureum.core.bus import InProcessBus
-from gureum.identity import service
+from gureum.identity import service as identity
 from gureum.identity.config import IdentitySettings
 from gureum.identity.manager import IdentityManager
 from gureum.identity.tokens import KeyRepository
+from gureum.image import service as image
+from gureum.image.manager import MemberManager
+from gureum.image.store import FilesystemStore
 
-BODYLESS_WRITES = {"/v3/auth/tokens"}  # DELETE; grants and tags are PUTs without bodies
+# Writes that take no body: DELETE of a token; actions named by their URL.
+BODYLESS = {"/v3/auth/tokens", "/v2/images/{image_id}/actions/deactivate",
+            "/v2/images/{image_id}/actions/reactivate"}
 
 
-def identity_app(tmp_path: Path) -> service.ServiceApp:
-    manager = IdentityManager(None, InProcessBus(), IdentitySettings(),  # type: ignore[arg-type]
+def apps(tmp_path: Path) -> list[ServiceApp]:
+    bus = InProcessBus()
+    manager = IdentityManager(None, bus, IdentitySettings(),  # type: ignore[arg-type]
                               KeyRepository(tmp_path / "k"), KeyRepository(tmp_path / "c"))
-    return service.create_app(manager, None, "http://x/identity")
+    images = MemberManager(None, bus, FilesystemStore(tmp_path / "i"))  # type: ignore[arg-type]
+    return [identity.create_app(manager, None, "http://x/identity"),
+            image.create_app(images, identity.LocalAuthenticator(manager), None)]
 
 
-def test_every_route_has_a_registered_policy_or_is_public(tmp_path: Path) -> None:
-    app = identity_app(tmp_path)
+@pytest.mark.parametrize("index", [0, 1], ids=["identity", "image"])
+def test_every_route_has_a_registered_policy_or_is_public(tmp_path: Path, index: int) -> None:
+    app = apps(tmp_path)[index]
     registered = app.policy.names()
     for route in app.routes:
         if route.public:
@@ -30,7 +42,8 @@ def test_every_route_has_a_registered_policy_or_is_public(tmp_path: Path) -> Non
         assert route.policy in registered, f"{route.policy} is not a registered rule"
 
 
-def test_every_post_and_patch_has_a_schema(tmp_path: Path) -> None:
-    for route in identity_app(tmp_path).routes:
-        if route.method in ("POST", "PATCH") and route.path not in BODYLESS_WRITES:
+@pytest.mark.parametrize("index", [0, 1], ids=["identity", "image"])
+def test_every_post_and_patch_has_a_schema(tmp_path: Path, index: int) -> None:
+    for route in apps(tmp_path)[index].routes:
+        if route.method in ("POST", "PATCH") and route.path not in BODYLESS:
             assert route.schema is not None, f"{route.method} {route.path} has no schema"

@@ -156,6 +156,7 @@ class Route:
     policy: str | None = None
     target: TargetLoader | None = None
     public: bool = False
+    stream: bool = False  # the handler reads the body itself (req.raw.stream()): uploads
 
 
 @dataclass
@@ -165,11 +166,11 @@ class Router:
 
     def route(self, method: str, path: str, *, status: int = 200,
               schema: Schema | Mapping[str, Schema] | None = None, policy: str | None = None,
-              target: TargetLoader | None = None,
-              public: bool = False) -> Callable[[Endpoint], Endpoint]:
+              target: TargetLoader | None = None, public: bool = False,
+              stream: bool = False) -> Callable[[Endpoint], Endpoint]:
         def register(endpoint: Endpoint) -> Endpoint:
             self.routes.append(Route(method, self.prefix + path, endpoint, status, schema,
-                                     policy, target, public))
+                                     policy, target, public, stream))
             return endpoint
         return register
 
@@ -324,7 +325,7 @@ class ServiceApp:
             req.version = self.microversions.negotiate(raw.headers)
             extra = self.microversions.response_headers(req.version)
         schema = pick_schema(route.schema, req.version)
-        if route.method in ("POST", "PUT", "PATCH"):
+        if route.method in ("POST", "PUT", "PATCH") and not route.stream:
             req.body = await _read_json(raw)
             if schema is not None:
                 validate(schema, req.body)

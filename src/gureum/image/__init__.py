@@ -1,0 +1,1 @@
+"""Image (Glance v2): image records, their bytes, formats, visibility and sharing."""

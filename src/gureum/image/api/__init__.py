@@ -1,0 +1,1 @@
+"""One module per URL collection of the Image v2 API."""

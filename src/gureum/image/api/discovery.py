@@ -1,0 +1,79 @@
+"""Version discovery and the JSON schemas glance publishes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gureum.core.api import Request, Router, json_response
+from gureum.image import schemas
+from gureum.image.manager import MemberManager
+
+router = Router()
+
+# v2.5 is glance with the four visibilities; 2.6 (interoperable import) is not advertised
+# until it is built.
+VERSIONS = [("v2.5", "CURRENT"), ("v2.4", "SUPPORTED"), ("v2.3", "SUPPORTED"),
+            ("v2.2", "SUPPORTED"), ("v2.1", "SUPPORTED"), ("v2.0", "SUPPORTED")]
+
+
+@router.get("/", public=True)
+async def list_versions(req: Request, manager: MemberManager) -> Any:
+    href = f"{req.base_url}/v2/"
+    return json_response({"versions": [
+        {"id": version, "status": status, "links": [{"rel": "self", "href": href}]}
+        for version, status in VERSIONS]}, 300)
+
+
+router.get("/versions", public=True)(list_versions)
+
+
+def image_schema() -> dict[str, Any]:
+    readonly = {"type": ["string", "null"], "readOnly": True}
+    return {
+        "name": "image",
+        "properties": {**schemas.IMAGE_PROPERTIES,
+                       **{name: readonly for name in sorted(schemas.READ_ONLY)},
+                       "size": {"type": ["integer", "null"], "readOnly": True},
+                       "virtual_size": {"type": ["integer", "null"], "readOnly": True},
+                       "status": {"enum": ["queued", "saving", "active", "killed", "deleted",
+                                           "uploading", "importing", "pending_delete",
+                                           "deactivated"], "readOnly": True}},
+        "additionalProperties": schemas.CUSTOM_PROPERTY,
+        "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
+                  {"rel": "describedby", "href": "{schema}"}],
+    }
+
+
+def member_schema() -> dict[str, Any]:
+    text = {"type": "string"}
+    return {"name": "member", "properties": {
+        "image_id": text, "member_id": text, "created_at": text, "updated_at": text,
+        "schema": {**text, "readOnly": True},
+        "status": {"enum": ["pending", "accepted", "rejected"]}}}
+
+
+@router.get("/v2/schemas/image", policy="get_schemas")
+async def show_image_schema(req: Request, manager: MemberManager) -> dict[str, Any]:
+    return image_schema()
+
+
+@router.get("/v2/schemas/images", policy="get_schemas")
+async def show_images_schema(req: Request, manager: MemberManager) -> dict[str, Any]:
+    return {"name": "images", "properties": {
+        "images": {"type": "array", "items": image_schema()},
+        "schema": {"type": "string"}, "first": {"type": "string"},
+        "next": {"type": "string"}},
+        "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
+                  {"rel": "describedby", "href": "{schema}"}]}
+
+
+@router.get("/v2/schemas/member", policy="get_schemas")
+async def show_member_schema(req: Request, manager: MemberManager) -> dict[str, Any]:
+    return member_schema()
+
+
+@router.get("/v2/schemas/members", policy="get_schemas")
+async def show_members_schema(req: Request, manager: MemberManager) -> dict[str, Any]:
+    return {"name": "members", "properties": {
+        "members": {"type": "array", "items": member_schema()},
+        "schema": {"type": "string"}}, "links": [{"rel": "schema", "href": "{schema}"}]}
