@@ -226,9 +226,20 @@ def test_errors_in_keystone_shape(up: tuple) -> None:
     assert again.status_code == 409 and again.json()["error"]["code"] == 409
 
 
+def test_ec2_credentials(osc: OpenStackCLI, up: tuple) -> None:
+    demo = OpenStackCLI(up[1] / "clouds.yaml", "gureum-demo")
+    made = demo.json("ec2", "credentials", "create")
+    assert made["access"] and made["secret"]
+    listed = demo.json("ec2", "credentials", "list")
+    assert made["access"] in {c["Access"] for c in listed}
+    demo.run("ec2", "credentials", "delete", made["access"])
+    assert made["access"] not in {c["Access"] for c in demo.json("ec2", "credentials", "list")}
+
+
 def test_sigterm_stops_cleanly(up: tuple) -> None:
     process = up[0]
     assert process.terminate() == 0
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{up[2]}/identity/v3", timeout=2)
     assert "Traceback" not in process.log.read_text()
+

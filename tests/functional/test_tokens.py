@@ -233,3 +233,13 @@ def test_unknown_users_are_checked_against_a_hash_of_the_same_cost(cloud: Runnin
     assert issue(cloud, password_auth(f"nobody-{uuid.uuid4().hex}", "x")).status_code == 401
     assert manager._dummy_hash is not None  # noqa: SLF001 - what makes the timing equal
     assert manager._dummy_hash.startswith("$2b$04$")  # noqa: SLF001 - the configured cost
+
+
+def test_a_password_can_be_changed_without_a_token(cloud: RunningCloud,
+                                                   fresh_user: dict) -> None:
+    url = f"{cloud.identity_url}/v3/users/{fresh_user['id']}/password"
+    wrong = httpx.post(url, json={"user": {"original_password": "no", "password": "pw-3"}})
+    assert wrong.status_code == 401
+    right = httpx.post(url, json={"user": {"original_password": "pw-1", "password": "pw-3"}})
+    assert right.status_code == 204
+    assert user_token(cloud, fresh_user, "pw-3").status_code == 201

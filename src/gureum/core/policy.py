@@ -28,7 +28,9 @@ class Rule:
     name: str
     check: str
     description: str = ""
-    operations: tuple[tuple[str, str], ...] = ()
+    # The token scopes the rule accepts (oslo.policy's scope_types): a rule for cloud-wide
+    # changes refuses a domain-scoped admin. Empty: any scope.
+    scopes: tuple[str, ...] = ()
 
 
 def flatten(target: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -59,6 +61,7 @@ class PolicyEngine:
         self.policy_file = policy_file or Path(f"/nonexistent/gureum-{service}-policy.yaml")
         self._enforcer = oslo.Enforcer(conf, policy_file=str(self.policy_file))
         self.defaults = list(defaults)
+        self._scopes = {rule.name: rule.scopes for rule in self.defaults if rule.scopes}
         self._enforcer.register_defaults(
             [oslo.RuleDefault(rule.name, rule.check, description=rule.description)
              for rule in self.defaults]
@@ -87,6 +90,9 @@ class PolicyEngine:
     def check(self, rule: str, context: RequestContext, target: Mapping[str, Any]) -> bool:
         if rule not in self._enforcer.registered_rules:
             raise KeyError(f"policy rule {rule!r} is not registered")
+        scopes = self._scopes.get(rule)
+        if scopes and scope_of(context) not in scopes:
+            return False
         self._refresh()
         return bool(self._enforcer.enforce(rule, flatten(target), context.credentials()))
 
@@ -98,6 +104,16 @@ class PolicyEngine:
         """Every rule as it is now: defaults merged with the override file."""
         self._refresh()
         return {name: str(self._enforcer.rules[name]) for name in sorted(self._enforcer.rules)}
+
+
+def scope_of(context: RequestContext) -> str | None:
+    if context.system_scope:
+        return "system"
+    if context.domain_id:
+        return "domain"
+    if context.project_id:
+        return "project"
+    return None
 
 
 def sample_yaml(defaults: Iterable[Rule]) -> str:

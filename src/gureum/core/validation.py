@@ -36,7 +36,7 @@ def validate(schema: dict[str, Any], body: Any) -> None:
 
 
 # Building blocks the services' schemas share.
-NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"}
 OPTIONAL_TEXT = {"type": ["string", "null"]}
 BOOLEAN = {"type": "boolean"}
 ID = {"type": "string", "minLength": 1, "maxLength": 64}

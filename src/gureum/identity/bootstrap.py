@@ -41,8 +41,8 @@ async def bootstrap(manager: IdentityManager, entries: list[CatalogEntry],
     async with manager.db.session() as session:
         have_domain = await session.get(Domain, "default")
     if have_domain is None:
-        await manager.create_domain({"id": "default", "name": "Default",
-                                     "description": "The default domain"})
+        await manager.create_domain({"name": "Default", "description": "The default domain"},
+                                    domain_id="default")
     roles = {r.name: r for r in await manager.list_roles({})}
     for name in ROLES:
         if name not in roles:

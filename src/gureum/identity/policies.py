@@ -43,7 +43,7 @@ GROUP_READ = (f"{ADMIN_OR_SYSTEM_READER} or "
 LIST_IN_DOMAIN = f"{ADMIN_OR_SYSTEM_READER} or {DOMAIN_READER}"
 ALL_AUTHENTICATED = ""  # keystone's empty rule: any valid token
 
-RULES = [
+_RULES = [
     *BASE,
     Rule("identity:get_domain", f"{ADMIN_OR_SYSTEM_READER} or "
          "token.domain.id:%(target.domain.id)s or "
@@ -70,7 +70,6 @@ RULES = [
     Rule("identity:create_user", ADMIN),
     Rule("identity:update_user", ADMIN),
     Rule("identity:delete_user", ADMIN),
-    Rule("identity:change_password", f"{ADMIN} or {OWNER}"),
     Rule("identity:get_group", GROUP_READ),
     Rule("identity:list_groups", LIST_IN_DOMAIN),
     Rule("identity:list_groups_for_user", f"{ADMIN_OR_SYSTEM_READER} or {OWNER} or "
@@ -118,6 +117,10 @@ RULES = [
     Rule("identity:create_credential", f"{ADMIN} or user_id:%(target.credential.user_id)s"),
     Rule("identity:update_credential", f"{ADMIN} or user_id:%(target.credential.user_id)s"),
     Rule("identity:delete_credential", f"{ADMIN} or user_id:%(target.credential.user_id)s"),
+    Rule("identity:ec2_get_credential", f"{ADMIN_OR_SYSTEM_READER} or rule:owner"),
+    Rule("identity:ec2_list_credentials", f"{ADMIN_OR_SYSTEM_READER} or rule:owner"),
+    Rule("identity:ec2_create_credential", f"{ADMIN} or rule:owner"),
+    Rule("identity:ec2_delete_credential", f"{ADMIN} or rule:owner"),
     Rule("identity:get_application_credential", f"{ADMIN_OR_SYSTEM_READER} or rule:owner"),
     Rule("identity:list_application_credentials", f"{ADMIN_OR_SYSTEM_READER} or rule:owner"),
     Rule("identity:create_application_credential", "user_id:%(user_id)s"),
@@ -136,3 +139,9 @@ RULES = [
     Rule("identity:get_auth_domains", ALL_AUTHENTICATED),
     Rule("identity:get_auth_system", ALL_AUTHENTICATED),
 ]
+
+# Cloud-wide administration (domains, global roles, system grants, the catalog, …) is for
+# system- and project-scoped admins, as keystone's scope_types say; a domain-scoped token
+# must not reach beyond its domain.
+RULES = [Rule(r.name, r.check, r.description, ("system", "project")) if r.check == ADMIN
+         else r for r in _RULES]

@@ -10,14 +10,15 @@ _TAGS = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength
                                     "pattern": "^[^,/]*$"}, "maxItems": 80, "uniqueItems": True}
 _PASSWORD = {"type": ["string", "null"], "maxLength": 4096}
 
-_PROJECT = {"name": NAME, "description": OPTIONAL_TEXT, "domain_id": ID,
+NAME_64 = {**NAME, "maxLength": 64}  # keystone's limit for project and domain names
+_PROJECT = {"name": NAME_64, "description": OPTIONAL_TEXT, "domain_id": ID,
             "parent_id": {"type": ["string", "null"]}, "enabled": BOOLEAN,
             "is_domain": {"const": False}, "tags": _TAGS, "options": {"type": "object"}}
 CREATE_PROJECT = envelope("project", obj(_PROJECT, required=("name",), extra=True))
 UPDATE_PROJECT = envelope("project", {**obj(_PROJECT, extra=True), "minProperties": 1})
 PROJECT_TAGS = obj({"tags": _TAGS}, required=("tags",))
 
-_DOMAIN = {"name": NAME, "description": OPTIONAL_TEXT, "enabled": BOOLEAN, "tags": _TAGS,
+_DOMAIN = {"name": NAME_64, "description": OPTIONAL_TEXT, "enabled": BOOLEAN, "tags": _TAGS,
            "options": {"type": "object"}, "explicit_domain_id": ID}
 CREATE_DOMAIN = envelope("domain", obj(_DOMAIN, required=("name",), extra=True))
 UPDATE_DOMAIN = envelope("domain", {**obj(_DOMAIN, extra=True), "minProperties": 1})
@@ -67,6 +68,8 @@ CREATE_CREDENTIAL = envelope("credential", obj(_CREDENTIAL, required=("user_id",
                                                                        "blob"), extra=True))
 UPDATE_CREDENTIAL = envelope("credential", {**obj(_CREDENTIAL, extra=True),
                                             "minProperties": 1})
+
+CREATE_EC2 = obj({"tenant_id": ID}, required=("tenant_id",))
 
 _ACCESS_RULE = obj({"path": {"type": "string", "minLength": 1, "maxLength": 225},
                     "method": {"enum": ["POST", "GET", "HEAD", "PATCH", "PUT", "DELETE"]},

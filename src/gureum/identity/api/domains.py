@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from gureum.core.api import Request, Router
+from gureum.core.errors import BadRequest
 from gureum.identity import schemas, views
 from gureum.identity.api import targets
 from gureum.identity.manager import IdentityManager
@@ -15,9 +17,15 @@ router = Router("/v3/domains")
 @router.post("", status=201, schema=schemas.CREATE_DOMAIN, policy="identity:create_domain")
 async def create_domain(req: Request, manager: IdentityManager) -> dict[str, Any]:
     spec = dict(req.body["domain"])
-    if "explicit_domain_id" in spec:
-        spec["id"] = spec.pop("explicit_domain_id")
-    return {"domain": views.domain(await manager.create_domain(spec), req.base_url)}
+    explicit = spec.pop("explicit_domain_id", None)
+    if explicit is not None:
+        try:  # keystone takes a caller's id only in UUID form, stored as 32 hex digits
+            explicit = uuid.UUID(explicit).hex
+        except ValueError as exc:
+            raise BadRequest("explicit_domain_id must be a UUID.") from exc
+    spec.pop("id", None)
+    row = await manager.create_domain(spec, domain_id=explicit)
+    return {"domain": views.domain(row, req.base_url)}
 
 
 @router.get("", policy="identity:list_domains")

@@ -27,6 +27,7 @@ from gureum.identity.models import (
     User,
 )
 
+PROHIBITED_IMPLIED = frozenset({"admin"})  # keystone's default: nothing implies admin
 SYSTEM = "system"  # the target_id of a system assignment (keystone's system "all")
 ACTORS = {"user": User, "group": Group}
 TARGETS = {"project": Project, "domain": Domain}
@@ -59,7 +60,7 @@ class AssignmentManager(ManagerBase):
             if domain_id != NULL_DOMAIN:
                 await self.get(session, Domain, domain_id, errors.DomainNotFound,
                                domain_id=domain_id)
-            role = Role(id=spec.get("id") or new_id(), name=spec["name"], domain_id=domain_id,
+            role = Role(id=new_id(), name=spec["name"], domain_id=domain_id,
                         description=spec.get("description") or "",
                         options=spec.get("options") or {})
             session.add(role)
@@ -106,6 +107,8 @@ class AssignmentManager(ManagerBase):
                                      role_id=implied_id)
             if implied.domain_id != NULL_DOMAIN:
                 raise Forbidden("A domain-specific role cannot be implied.")
+            if implied.name in PROHIBITED_IMPLIED:
+                raise Forbidden(f"{implied.name} role cannot be an implied role.")
             if prior_id in await self._implied_closure(session, {implied_id}):
                 raise Forbidden(f"Role {prior_id} implying {implied_id} would make a "
                                        "loop.")
@@ -185,8 +188,16 @@ class AssignmentManager(ManagerBase):
             await self.get(session, TARGETS[target], target_id, TARGET_ERRORS[target],
                            **{f"{target}_id": target_id})
         role = await self.get(session, Role, role_id, errors.RoleNotFound, role_id=role_id)
-        if role.domain_id != NULL_DOMAIN and target == SYSTEM:
-            raise BadRequest("A domain-specific role cannot be granted on the system.")
+        if role.domain_id != NULL_DOMAIN:
+            target_domain = None
+            if target == "domain":
+                target_domain = target_id
+            elif target == "project":
+                project = await session.get(Project, target_id)
+                target_domain = project.domain_id if project else None
+            if target_domain != role.domain_id:
+                raise Forbidden(f"Domain-specific role {role.name} belongs to domain "
+                                f"{role.domain_id} and cannot be granted outside it.")
 
     async def create_grant(self, actor: str, actor_id: str, target: str, target_id: str,
                            role_id: str, inherited: bool = False) -> None:
@@ -225,6 +236,9 @@ class AssignmentManager(ManagerBase):
         async with self.db.session() as session:
             await self.get(session, ACTORS[actor], actor_id, ACTOR_ERRORS[actor],
                            **{f"{actor}_id": actor_id})
+            if target != SYSTEM:
+                await self.get(session, TARGETS[target], target_id, TARGET_ERRORS[target],
+                               **{f"{target}_id": target_id})
             return list(await session.scalars(
                 select(Role).join(Assignment, Assignment.role_id == Role.id).where(
                     Assignment.type == assignment_type(actor, target),

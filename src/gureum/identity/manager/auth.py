@@ -63,6 +63,10 @@ class AuthManager(DirectoryManager, AssignmentManager, CatalogManager):
     async def authenticate(self, auth: dict[str, Any]) -> tuple[str, TokenPayload, TokenData]:
         identity = auth["identity"]
         methods = identity["methods"]
+        for method in methods:
+            if method in ("password", "token", "application_credential") and \
+                    method not in identity:
+                raise BadRequest(f"The {method} method needs its '{method}' object.")
         app_cred = None
         if "application_credential" in methods:
             user, app_cred = await self._by_app_cred(identity["application_credential"])
@@ -71,10 +75,17 @@ class AuthManager(DirectoryManager, AssignmentManager, CatalogManager):
             user = await self._by_password(identity["password"]["user"])
             audit, expires_at = [new_audit_id()], None
         elif "token" in methods:
-            original = await self.validate(identity["token"]["id"])
-            user = await self.show_user(original[0].user_id)
-            audit = [new_audit_id(), original[0].audit_ids[-1]]
-            expires_at = original[0].expires_at
+            original, _ = await self.validate(identity["token"]["id"])
+            user = await self.show_user(original.user_id)
+            audit = [new_audit_id(), original.audit_ids[-1]]
+            expires_at = original.expires_at
+            if original.app_cred_id is not None:
+                # what an application credential allows stays bound to it: same
+                # credential, same project, its roles only
+                async with self.db.session() as session:
+                    app_cred = await session.get(ApplicationCredential, original.app_cred_id)
+                if app_cred is None:
+                    raise errors.AuthFailed()
         else:
             raise errors.AuthFailed("No supported authentication method was given.")
         now = time.time()
@@ -281,7 +292,7 @@ class AuthManager(DirectoryManager, AssignmentManager, CatalogManager):
                               spec: dict[str, Any]) -> tuple[ApplicationCredential, str]:
         if context.project_id is None:
             raise BadRequest("An application credential needs a project-scoped token.")
-        if context.app_cred_id is not None and not await self._unrestricted(context):
+        if context.app_cred_id is not None and not await self.unrestricted(context):
             raise Forbidden("A restricted application credential cannot create another.")
         async with self.db.session() as session:
             available = await self.effective_role_ids(session, user_id, "project",
@@ -310,7 +321,7 @@ class AuthManager(DirectoryManager, AssignmentManager, CatalogManager):
         await self.changed("application_credential", "created", cred.id)
         return cred, secret
 
-    async def _unrestricted(self, context: RequestContext) -> bool:
+    async def unrestricted(self, context: RequestContext) -> bool:
         async with self.db.session() as session:
             cred = await session.get(ApplicationCredential, context.app_cred_id)
             return bool(cred and cred.unrestricted)
@@ -370,7 +381,7 @@ class AuthManager(DirectoryManager, AssignmentManager, CatalogManager):
 
     async def list_credentials(self, query: Mapping[str, str]) -> list[tuple[Credential, str]]:
         stmt = select(Credential).order_by(Credential.id)
-        for field in ("user_id", "type"):
+        for field in ("user_id", "type", "project_id"):
             if field in query:
                 stmt = stmt.where(getattr(Credential, field) == query[field])
         async with self.db.session() as session:

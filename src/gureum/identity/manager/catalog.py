@@ -45,8 +45,14 @@ class CatalogManager(ManagerBase):
         async with self.db.session() as session:
             region = await self.get(session, Region, region_id, errors.RegionNotFound,
                                     region_id=region_id)
-            if changes.get("parent_region_id") == region_id:
-                raise BadRequest("A region cannot be its own parent.")
+            parent = changes.get("parent_region_id")
+            while parent is not None:  # walk up from the new parent: we must not be there
+                if parent == region_id:
+                    raise BadRequest("Circular region hierarchy: a region cannot be its own "
+                                     "ancestor.")
+                above = await self.get(session, Region, parent, errors.RegionNotFound,
+                                       region_id=parent)
+                parent = above.parent_region_id
             apply(region, changes, ("description", "parent_region_id"))
         await self.changed("region", "updated", region_id)
         return region
@@ -68,7 +74,7 @@ class CatalogManager(ManagerBase):
     # ------------------------------------------------------------ services
     async def create_service(self, spec: dict[str, Any]) -> Service:
         async with self.db.session() as session:
-            service = Service(id=spec.get("id") or new_id(), type=spec["type"],
+            service = Service(id=new_id(), type=spec["type"],
                               name=spec.get("name") or "",
                               description=spec.get("description") or "",
                               enabled=spec.get("enabled", True))
@@ -113,7 +119,7 @@ class CatalogManager(ManagerBase):
             if region_id:
                 await self.get(session, Region, region_id, errors.RegionNotFound,
                                region_id=region_id)
-            endpoint = Endpoint(id=spec.get("id") or new_id(), service_id=spec["service_id"],
+            endpoint = Endpoint(id=new_id(), service_id=spec["service_id"],
                                 interface=spec["interface"], url=spec["url"],
                                 region_id=region_id, enabled=spec.get("enabled", True))
             session.add(endpoint)

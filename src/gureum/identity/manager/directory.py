@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.core.db import insert_if_absent, utcnow
-from gureum.core.errors import BadRequest
+from gureum.core.errors import BadRequest, Forbidden
 from gureum.identity import errors
 from gureum.identity.manager.base import ManagerBase, apply, new_id, to_bool
 from gureum.identity.models import (
@@ -27,9 +28,10 @@ from gureum.identity.tokens import check_password, hash_password
 
 class DirectoryManager(ManagerBase):
     # ------------------------------------------------------------ domains
-    async def create_domain(self, spec: dict[str, Any]) -> Domain:
+    async def create_domain(self, spec: dict[str, Any], domain_id: str | None = None
+                            ) -> Domain:
         async with self.db.session() as session:
-            domain = Domain(id=spec.get("id") or new_id(), name=spec["name"],
+            domain = Domain(id=domain_id or new_id(), name=spec["name"],
                             description=spec.get("description") or "",
                             enabled=spec.get("enabled", True))
             session.add(domain)
@@ -109,9 +111,12 @@ class DirectoryManager(ManagerBase):
                     if parent.domain_id != domain_id:
                         raise BadRequest("Cannot create a project in a different domain than "
                                          "its parent.")
+                    if not parent.enabled and spec.get("enabled", True):
+                        raise Forbidden(f"Cannot create an enabled project under the disabled "
+                                        f"project {parent.id}.")
             domain_id = domain_id or default_domain or "default"
             await self.get(session, Domain, domain_id, errors.DomainNotFound, domain_id=domain_id)
-            project = Project(id=spec.get("id") or new_id(), name=spec["name"],
+            project = Project(id=new_id(), name=spec["name"],
                               domain_id=domain_id, parent_id=parent_id,
                               description=spec.get("description") or "",
                               enabled=spec.get("enabled", True),
@@ -153,6 +158,7 @@ class DirectoryManager(ManagerBase):
         async with self.db.session() as session:
             project = await self.get(session, Project, project_id, errors.ProjectNotFound,
                                      project_id=project_id)
+            await self._check_enablement(session, project, changes.get("enabled"))
             apply(project, changes, ("name", "description", "enabled"))
             if "tags" in changes:
                 project.tags = sorted(set(changes["tags"]))
@@ -162,6 +168,22 @@ class DirectoryManager(ManagerBase):
                 session.add(RevocationEvent(project_id=project_id, issued_before=utcnow()))
         await self.changed("project", "updated", project_id)
         return project
+
+    @staticmethod
+    async def _check_enablement(session: AsyncSession, project: Project,
+                                enabled: bool | None) -> None:
+        """Keystone's hierarchy rules: no enabled project below a disabled one."""
+        if enabled is False:
+            child = (await session.scalars(select(Project.id).where(
+                Project.parent_id == project.id, Project.enabled.is_(True)))).first()
+            if child is not None:
+                raise Forbidden(f"Cannot disable project {project.id}: its subtree contains "
+                                "enabled projects.")
+        if enabled is True and project.parent_id is not None:
+            parent = await session.get(Project, project.parent_id)
+            if parent is not None and not parent.enabled:
+                raise Forbidden(f"Cannot enable project {project.id}: it has disabled "
+                                "parents.")
 
     async def set_project_tags(self, project_id: str, tags: list[str]) -> Project:
         return await self.update_project(project_id, {"tags": tags})
@@ -200,7 +222,7 @@ class DirectoryManager(ManagerBase):
         async with self.db.session() as session:
             domain_id = spec.get("domain_id") or default_domain or "default"
             await self.get(session, Domain, domain_id, errors.DomainNotFound, domain_id=domain_id)
-            user = User(id=spec.get("id") or new_id(), name=spec["name"], domain_id=domain_id,
+            user = User(id=new_id(), name=spec["name"], domain_id=domain_id,
                         enabled=spec.get("enabled", True), password_hash=hashed,
                         default_project_id=spec.get("default_project_id"),
                         description=spec.get("description") or "",
