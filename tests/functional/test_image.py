@@ -188,7 +188,7 @@ def test_private_images_are_invisible_until_shared_and_accepted(
     assert demo_images.put(f"/v2/images/{shared['id']}/members/{uuid.uuid4().hex}",
                            json={"status": "accepted"}).status_code == 403
     accepted = demo_images.put(f"/v2/images/{shared['id']}/members/{demo_id}",
-                               json={"status": "accepted"})
+                               json={"status": "accepted", "member": demo_id})
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     assert shared["id"] in {i["id"] for i in demo_images.get("/v2/images").json()["images"]}
     # the member cannot change or delete it, nor make images public

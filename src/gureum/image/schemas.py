@@ -41,5 +41,6 @@ JSON_PATCH = {"type": "array", "items": obj({
 
 ADD_MEMBER = obj({"member": {"type": "string", "minLength": 1, "maxLength": 255}},
                  required=("member",))
-UPDATE_MEMBER = obj({"status": {"enum": ["pending", "accepted", "rejected"]}},
-                    required=("status",))
+# openstacksdk repeats the member's id beside the status
+UPDATE_MEMBER = obj({"status": {"enum": ["pending", "accepted", "rejected"]},
+                     "member": {"type": "string"}}, required=("status",))
