@@ -73,8 +73,8 @@ async def _serve(cloud: Cloud, announce: str | None) -> None:
             print(f"Gureum is ready at {settings.base_url} in {elapsed:.1f}s; "
                   f"credentials: {cloud.state_dir.resolve() / 'clouds.yaml'}", flush=True)
         else:
-            print(f"gureum {'+'.join(cloud.roles)} listening on {settings.base_url}",
-                  flush=True)
+            print(f"gureum {'+'.join(cloud.roles)} listening on "
+                  f"http://{settings.host}:{settings.port}", flush=True)
 
     ready = asyncio.create_task(say_when_ready())
     try:
