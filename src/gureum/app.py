@@ -78,7 +78,8 @@ class Cloud:
                 f"{self.settings.base_url}{identity.PATH}"))
         if "image" in self.roles:
             self.image = MemberManager(self.db, self.bus,
-                                       FilesystemStore(self.state_dir / "images"))
+                                       FilesystemStore(self.state_dir / "images"),
+                                       FilesystemStore(self.state_dir / "image-staging"))
             self.mount(image.PATH, image.create_app(
                 self.image, await self.authenticator("glance"), self.policy_file("image")))
 

@@ -8,10 +8,13 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 
 from tests.e2e.cloudproc import CloudProcess, OpenStackCLI
 from tests.harness import free_port
@@ -84,6 +87,24 @@ def test_images_through_the_cli(state: Path, files: dict[str, Path], tmp_path: P
     liar = admin.run("image", "create", "--file", str(files["raw"]), "--disk-format",
                      "qcow2", "cli-liar", check=False)
     assert liar.returncode != 0 and "content is raw" in liar.stderr
+
+    # created over HTTP: `openstack image create` without --file reads its stdin, which
+    # in a test is no terminal, and uploads it
+    token = admin.json("token", "issue")["id"]
+    auth_url = yaml.safe_load((state / "clouds.yaml").read_text())["clouds"]["gureum"][
+        "auth"]["auth_url"]
+    staged = httpx.post(auth_url.replace("/identity", "/image/v2/images"),
+                        headers={"X-Auth-Token": token}, json={
+                            "name": "cli-staged", "disk_format": "raw",
+                            "container_format": "bare"}).json()
+    admin.run("image", "stage", "--file", str(files["raw"]), staged["id"])
+    assert admin.json("image", "show", staged["id"])["status"] == "uploading"
+    admin.run("image", "import", "--method", "glance-direct", staged["id"])
+    deadline = time.monotonic() + 30
+    while admin.json("image", "show", staged["id"])["status"] != "active":
+        assert time.monotonic() < deadline, "the import did not finish"
+        time.sleep(0.5)
+    assert admin.json("image", "show", staged["id"])["checksum"] == raw["checksum"]
 
     admin.run("image", "delete", qcow2["id"])
     gone = admin.run("image", "show", qcow2["id"], check=False)

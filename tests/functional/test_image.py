@@ -237,3 +237,45 @@ def test_schemas_and_versions(cloud: RunningCloud, images: httpx.Client) -> None
     assert schema["name"] == "image" and "disk_format" in schema["properties"]
     assert images.get("/v2/schemas/members").json()["name"] == "members"
     assert httpx.get(f"{cloud.url}/image/v2/images").status_code == 401
+
+
+def wait_for(images: httpx.Client, image_id: str, status: str) -> dict:
+    deadline = time.monotonic() + 10
+    while True:
+        body = images.get(f"/v2/images/{image_id}").json()
+        if body["status"] == status or time.monotonic() > deadline:
+            return body
+        time.sleep(0.02)
+
+
+def test_glance_direct_import(cloud: RunningCloud, images: httpx.Client) -> None:
+    assert images.get("/v2/info/import").json()["import-methods"]["value"] == ["glance-direct"]
+    assert images.get("/v2/info/stores").json()["stores"][0]["id"] == "file"
+    image = new_image(images, disk_format="qcow2")
+    assert images.post(f"/v2/images/{image['id']}/import", json={
+        "method": {"name": "glance-direct"}}).status_code == 409  # nothing staged
+    assert images.put(f"/v2/images/{image['id']}/stage",
+                      content=qcow2_header(1 << 30)).status_code == 204
+    assert images.get(f"/v2/images/{image['id']}").json()["status"] == "uploading"
+    assert images.post(f"/v2/images/{image['id']}/import", json={
+        "method": {"name": "web-download", "uri": "http://x"}}).status_code == 400
+    accepted = images.post(f"/v2/images/{image['id']}/import",
+                           json={"method": {"name": "glance-direct"}})
+    assert accepted.status_code == 202
+    done = wait_for(images, image["id"], "active")
+    assert done["status"] == "active" and done["virtual_size"] == 1 << 30
+    assert done["checksum"] == hashlib.md5(qcow2_header(1 << 30)).hexdigest()
+    assert not (cloud.settings.state_dir / "image-staging" / image["id"]).exists()
+
+
+def test_a_failed_import_leaves_the_image_queued_with_the_reason(
+        cloud: RunningCloud, images: httpx.Client) -> None:
+    image = new_image(images, disk_format="qcow2")
+    images.put(f"/v2/images/{image['id']}/stage", content=b"raw, not qcow2" * 100)
+    assert images.post(f"/v2/images/{image['id']}/import", json={
+        "method": {"name": "glance-direct"}}).status_code == 202
+    failed = wait_for(images, image["id"], "queued")
+    assert failed["status"] == "queued"
+    assert "content is raw" in failed["os_glance_failed_import"]
+    assert not (cloud.settings.state_dir / "images" / image["id"]).exists()
+    assert not (cloud.settings.state_dir / "image-staging" / image["id"]).exists()

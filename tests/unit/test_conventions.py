@@ -26,7 +26,8 @@ def apps(tmp_path: Path) -> list[ServiceApp]:
     bus = InProcessBus()
     manager = IdentityManager(None, bus, IdentitySettings(),  # type: ignore[arg-type]
                               KeyRepository(tmp_path / "k"), KeyRepository(tmp_path / "c"))
-    images = MemberManager(None, bus, FilesystemStore(tmp_path / "i"))  # type: ignore[arg-type]
+    images = MemberManager(None, bus, FilesystemStore(tmp_path / "i"),  # type: ignore[arg-type]
+                           FilesystemStore(tmp_path / "s"))
     return [identity.create_app(manager, None, "http://x/identity"),
             image.create_app(images, identity.LocalAuthenticator(manager), None)]
 

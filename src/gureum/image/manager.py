@@ -40,10 +40,13 @@ def is_admin(context: RequestContext) -> bool:
 
 
 class ImageManager:
-    def __init__(self, db: Database, bus: Bus, store: ImageStore) -> None:
+    def __init__(self, db: Database, bus: Bus, store: ImageStore, staging: ImageStore
+                 ) -> None:
         self.db = db
         self.bus = bus
         self.store = store
+        self.staging = staging  # where glance-direct imports wait for their import call
+        self._tasks: set[asyncio.Future[None]] = set()
 
     async def _notify(self, event: str, row: Image) -> None:
         await self.bus.notify(PUBLISHER, f"image.{event}", {"id": row.id, "name": row.name,
@@ -205,6 +208,7 @@ class ImageManager:
                 raise errors.ImageProtected(image_id=image_id)
             await session.delete(row)
         await self.store.delete(image_id)
+        await self.staging.delete(image_id)
         await self._notify("delete", row)
 
     async def set_tag(self, image_id: str, tag: str, present: bool) -> None:
@@ -239,19 +243,28 @@ class ImageManager:
                 Image.id == image_id, Image.status == current).values(status=target, **values))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def upload(self, image_id: str, chunks: AsyncIterator[bytes]) -> Image:
-        """queued → saving → active, hashing and inspecting on the way; on any failure the
-        image is queued again and no byte of it is kept."""
+    async def _ready_for_data(self, image_id: str, target: str) -> Image:
+        """The image, moved from queued to `target` (saving, uploading) if it can be."""
         async with self.db.session() as session:
             row = await session.get(Image, image_id)
         if row is None:
             raise errors.ImageNotFound(image_id=image_id)
         if not row.disk_format or not row.container_format:
             raise errors.FormatsNotSet()
-        if not await self._transition(image_id, "queued", "saving"):
-            raise errors.InvalidTransition(current=row.status, target="saving")
+        if not await self._transition(image_id, "queued", target):
+            raise errors.InvalidTransition(current=row.status, target=target)
+        return row
+
+    async def upload(self, image_id: str, chunks: AsyncIterator[bytes]) -> Image:
+        """queued → saving → active, hashing and inspecting on the way; on any failure the
+        image is queued again and no byte of it is kept."""
+        row = await self._ready_for_data(image_id, "saving")
+        return await self._ingest(row, "saving", chunks)
+
+    async def _ingest(self, row: Image, working: str, chunks: AsyncIterator[bytes]) -> Image:
+        """Data into the store, from `working` to active: sizes, hashes, format checks."""
         md5, sha512 = hashlib.md5(usedforsecurity=False), hashlib.sha512()
-        inspector = FormatInspector(row.disk_format)
+        inspector = FormatInspector(row.disk_format or "raw")
 
         async def hashed() -> AsyncIterator[bytes]:
             async for chunk in chunks:
@@ -261,32 +274,73 @@ class ImageManager:
                 yield chunk
 
         try:
-            size = await self.store.write(image_id, hashed())
+            size = await self.store.write(row.id, hashed())
             inspection = inspector.finish()
         except BaseException as exc:
-            await asyncio.shield(self._abandon(image_id))
+            await asyncio.shield(self._abandon(row.id, working))
             if isinstance(exc, FormatError):
                 raise BadRequest(str(exc)) from exc
             raise
         values = dict(size=size, virtual_size=inspection.virtual_size,
                       checksum=md5.hexdigest(), os_hash_algo="sha512",
                       os_hash_value=sha512.hexdigest())
-        if not await self._transition(image_id, "saving", "active", **values):
-            await self.store.delete(image_id)  # deleted meanwhile
-            raise errors.ImageNotFound(image_id=image_id)
+        if not await self._transition(row.id, working, "active", **values):
+            await self.store.delete(row.id)  # deleted meanwhile
+            raise errors.ImageNotFound(image_id=row.id)
         async with self.db.session() as session:
-            done = await session.get(Image, image_id)
+            done = await session.get(Image, row.id)
         assert done is not None
         await self._notify("upload", done)
         return done
+
+    # ------------------------------------------------------------ interoperable import
+    async def stage(self, image_id: str, chunks: AsyncIterator[bytes]) -> None:
+        """glance-direct, step one: the bytes go to the staging area (queued → uploading)."""
+        await self._ready_for_data(image_id, "uploading")
+        try:
+            await self.staging.write(image_id, chunks)
+        except BaseException:
+            await asyncio.shield(self._transition(image_id, "uploading", "queued"))
+            raise
+
+    async def import_image(self, image_id: str, method: str) -> None:
+        """glance-direct, step two: answered at once (202); the staged bytes are checked
+        and stored in the background (uploading → importing → active, or back to queued
+        with `os_glance_failed_import` set)."""
+        async with self.db.session() as session:
+            row = await session.get(Image, image_id)
+        if row is None:
+            raise errors.ImageNotFound(image_id=image_id)
+        if method != "glance-direct":
+            raise BadRequest(f"Import method {method} is not supported here; "
+                             "see /v2/info/import.")
+        if row.status != "uploading" or not self.staging.exists(image_id):
+            raise errors.InvalidTransition(current=row.status, target="importing")
+        if not await self._transition(image_id, "uploading", "importing"):
+            raise errors.InvalidTransition(current=row.status, target="importing")
+        task = asyncio.ensure_future(self._finish_import(row))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _finish_import(self, row: Image) -> None:
+        try:
+            await self._ingest(row, "importing", self.staging.read(row.id))
+        except Exception as exc:
+            async with self.db.session() as session:
+                failed = await session.get(Image, row.id)
+                if failed is not None:
+                    failed.properties = {**failed.properties,
+                                         "os_glance_failed_import": str(exc)[:255]}
+        finally:
+            await self.staging.delete(row.id)
 
     async def download(self, image_id: str, start: int = 0, end: int | None = None
                        ) -> AsyncIterator[bytes]:
         return self.store.read(image_id, start, end)
 
-    async def _abandon(self, image_id: str) -> None:
+    async def _abandon(self, image_id: str, working: str) -> None:
         await self.store.delete(image_id)
-        await self._transition(image_id, "saving", "queued")
+        await self._transition(image_id, working, "queued")
 
 
 class MemberManager(ImageManager):

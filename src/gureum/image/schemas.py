@@ -39,6 +39,12 @@ JSON_PATCH = {"type": "array", "items": obj({
     "path": {"type": "string", "pattern": "^/[^/]+$"},
     "value": {}}, required=("op", "path"))}
 
+IMPORT = obj({"method": obj({"name": {"type": "string", "minLength": 1},
+                              "uri": {"type": "string"}}, required=("name",)),
+               "stores": {"type": "array", "items": {"type": "string"}},
+               "all_stores": {"type": "boolean"},
+               "all_stores_must_succeed": {"type": "boolean"}}, required=("method",))
+
 ADD_MEMBER = obj({"member": {"type": "string", "minLength": 1, "maxLength": 255}},
                  required=("member",))
 # openstacksdk repeats the member's id beside the status

@@ -10,10 +10,11 @@ from gureum.image.manager import MemberManager
 
 router = Router()
 
-# v2.5 is glance with the four visibilities; 2.6 (interoperable import) is not advertised
-# until it is built.
-VERSIONS = [("v2.5", "CURRENT"), ("v2.4", "SUPPORTED"), ("v2.3", "SUPPORTED"),
-            ("v2.2", "SUPPORTED"), ("v2.1", "SUPPORTED"), ("v2.0", "SUPPORTED")]
+# v2.5 brought the four visibilities, v2.6 interoperable import, v2.7 hidden images and
+# multihash; v2.8 (multiple stores) and later are not built, so not advertised.
+VERSIONS = [("v2.7", "CURRENT"), ("v2.6", "SUPPORTED"), ("v2.5", "SUPPORTED"),
+            ("v2.4", "SUPPORTED"), ("v2.3", "SUPPORTED"), ("v2.2", "SUPPORTED"),
+            ("v2.1", "SUPPORTED"), ("v2.0", "SUPPORTED")]
 
 
 @router.get("/", public=True)
