@@ -33,9 +33,10 @@ class CloudProcess:
     """`gureum ARGS` in the background; `url` is where its Identity API answers."""
 
     def __init__(self, args: list[str], env: dict[str, str], url: str, log: Path,
-                 name: str = "gureum") -> None:
+                 name: str = "gureum", ready_path: str = "/v3") -> None:
         self.name = name
         self.url = url
+        self.ready_path = ready_path
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
@@ -51,7 +52,7 @@ class CloudProcess:
             if self.proc.poll() is not None:
                 pytest.fail(f"{self.name} exited with {self.proc.returncode}:\n{self.output()}")
             try:
-                if httpx.get(f"{self.url}/v3", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}{self.ready_path}", timeout=2).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass
@@ -135,3 +136,11 @@ def identity_role(name: str, port: int, state_dir: Path, env: dict[str, str]
     return CloudProcess(["identity", "--state-dir", str(state_dir), "--port", str(port)],
                         env, f"http://127.0.0.1:{port}/identity",
                         state_dir.parent / f"identity-{name}.log", name=f"identity {name}")
+
+
+def image_role(port: int, state_dir: Path, env: dict[str, str]) -> CloudProcess:
+    """`gureum image` alone: it checks tokens with the identity process over HTTP."""
+    return CloudProcess(["image", "--state-dir", str(state_dir), "--port", str(port)],
+                        env, f"http://127.0.0.1:{port}/image",
+                        state_dir.parent / "image.log", name="image",
+                        ready_path="/healthcheck")

@@ -27,6 +27,7 @@ from tests.e2e.cloudproc import (
     bootstrap,
     fresh_database,
     identity_role,
+    image_role,
     needs_services,
     scaled_env,
 )
@@ -50,6 +51,7 @@ class Scaled:
     state_dir: Path
     a: CloudProcess
     b: CloudProcess
+    database_url: str
 
     @property
     def clouds_yaml(self) -> Path:
@@ -88,7 +90,7 @@ def scaled(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     try:
         a.wait_ready()
         b.wait_ready()
-        yield Scaled(state_dir, a, b)
+        yield Scaled(state_dir, a, b, database_url)
     finally:
         for identity in (a, b):
             if identity.proc.poll() is None:
@@ -194,6 +196,35 @@ def test_a_user_disabled_through_a_loses_its_token_on_b(scaled: Scaled,
         "identity": {"methods": ["password"], "password": {"user": {
             "id": user["id"], "password": password}}}}})
     assert response.status_code == 401
+
+
+def test_the_image_role_works_beside_them(scaled: Scaled, admin_token: str) -> None:
+    """`gureum image` as its own process: PostgreSQL for rows, identity A for tokens (over
+    HTTP, as its service user), RabbitMQ for revocations."""
+    env = scaled_env(scaled.database_url, GUREUM_PUBLIC_URL=scaled.a.url.removesuffix(
+        "/identity"))
+    image = image_role(free_port(), scaled.state_dir, env).wait_ready()
+    try:
+        with httpx.Client(base_url=image.url, timeout=15,
+                          headers={"X-Auth-Token": admin_token}) as client:
+            made = client.post("/v2/images", json={"name": unique("scaled-image"),
+                                                   "disk_format": "raw",
+                                                   "container_format": "bare"})
+            assert made.status_code == 201, made.text
+            url = f"/v2/images/{made.json()['id']}"
+            assert client.put(f"{url}/file", content=b"scaled bytes").status_code == 204
+            assert client.get(f"{url}/file").content == b"scaled bytes"
+            assert client.get(url).json()["status"] == "active"
+        victim = scaled.openstack_json("token", "issue")["id"]
+        with httpx.Client(base_url=image.url, timeout=15,
+                          headers={"X-Auth-Token": victim}) as client:
+            assert client.get("/v2/images").status_code == 200
+            scaled.openstack("token", "revoke", victim)
+            took = within(3, lambda: client.get("/v2/images").status_code == 401)
+        print(f"revocation reached the image role in {took:.2f}s")
+    finally:
+        assert image.terminate(10) == 0, image.output()
+    assert "Traceback" not in image.output(), image.output()
 
 
 def test_sigterm_stops_both_cleanly(scaled: Scaled) -> None:
