@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request as RawRequest
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
@@ -297,6 +298,9 @@ class ServiceApp:
                 response = await self._handle(route, raw, request_id)
             except GureumError as error:
                 return self.error_response(error, request_id)
+            except ClientDisconnect:  # the client hung up mid-body; handlers already undid
+                return self.error_response(BadRequest("The request body was cut off."),
+                                           request_id)
             except Exception:
                 log.exception("%s %s failed", raw.method, raw.url.path)
                 return self.error_response(GureumError(), request_id)

@@ -83,6 +83,12 @@ class PayloadTooLarge(GureumError):
     message = "The request is larger than the server is willing to process."
 
 
+class RangeNotSatisfiable(GureumError):
+    status = 416
+    title = "Requested Range Not Satisfiable"
+    message = "Requested range not satisfiable."
+
+
 class UnsupportedMediaType(GureumError):
     status = 415
     title = "Unsupported Media Type"

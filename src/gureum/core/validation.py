@@ -35,6 +35,18 @@ def validate(schema: dict[str, Any], body: Any) -> None:
         raise ValidationError(detail=describe(errors[0]))
 
 
+def to_bool(text: str | None) -> bool | None:
+    """A boolean query parameter as OpenStack services read them; None when absent."""
+    if text is None:
+        return None
+    lowered = text.lower()
+    if lowered in ("true", "1", "yes", "on", ""):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ValidationError(detail=f"expected a boolean, got '{text}'")
+
+
 # Building blocks the services' schemas share.
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"}
 OPTIONAL_TEXT = {"type": ["string", "null"]}

@@ -16,7 +16,7 @@ from gureum.core.bus import Bus
 from gureum.core.context import RequestContext
 from gureum.core.db import Database, IntegrityError
 from gureum.core.errors import BadRequest, Conflict, Forbidden, NotFound
-from gureum.core.validation import validate
+from gureum.core.validation import to_bool, validate
 from gureum.image import errors
 from gureum.image.formats import FormatError, FormatInspector
 from gureum.image.models import Image, Member
@@ -416,7 +416,7 @@ def _by_fields(stmt: Select[Any], query: Mapping[str, str]) -> Select[Any]:
             stmt = stmt.where(getattr(Image, field) == query[field])
     for field in ("protected", "os_hidden"):
         if field in query:
-            stmt = stmt.where(getattr(Image, field).is_(query[field].lower() == "true"))
+            stmt = stmt.where(getattr(Image, field).is_(to_bool(query[field])))
     if "os_hidden" not in query:
         stmt = stmt.where(Image.os_hidden.is_(False))
     for bound, op in (("size_min", "__ge__"), ("size_max", "__le__")):

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.core.db import insert_if_absent, utcnow
 from gureum.core.errors import BadRequest, Forbidden
+from gureum.core.validation import to_bool
 from gureum.identity import errors
-from gureum.identity.manager.base import ManagerBase, apply, new_id, to_bool
+from gureum.identity.manager.base import ManagerBase, apply, new_id
 from gureum.identity.models import (
     NULL_DOMAIN,
     Assignment,

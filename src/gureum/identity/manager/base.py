@@ -27,17 +27,6 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def to_bool(text: str | None) -> bool | None:
-    if text is None:
-        return None
-    lowered = text.lower()
-    if lowered in ("true", "1", "yes", "on", ""):
-        return True
-    if lowered in ("false", "0", "no", "off"):
-        return False
-    raise BadRequest(f"Expected a boolean, got '{text}'.")
-
-
 class ManagerBase:
     def __init__(self, db: Database, bus: Bus, settings: IdentitySettings, keys: KeyRepository,
                  credential_keys: KeyRepository) -> None:

@@ -5,30 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
 from gureum.core.api import Request, Router
-from gureum.core.errors import BadRequest, Forbidden, GureumError
+from gureum.core.errors import Forbidden, RangeNotSatisfiable
 from gureum.image.api import targets
 from gureum.image.manager import MemberManager, is_admin
 
 router = Router("/v2/images")
 
 
-class RangeNotSatisfiable(GureumError):
-    status = 416
-    title = "Requested Range Not Satisfiable"
-    message = "Requested range not satisfiable."
-
-
 @router.put("/{image_id}/file", status=204, policy="upload_image", target=targets.image,
             stream=True)
 async def upload_image(req: Request, manager: MemberManager) -> None:
-    try:
-        await manager.upload(req.params["image_id"], req.raw.stream())
-    except ClientDisconnect as exc:
-        raise BadRequest("The upload was interrupted; the image is queued again.") from exc
+    await manager.upload(req.params["image_id"], req.raw.stream())
 
 
 @router.get("/{image_id}/file", policy="download_image", target=targets.image)

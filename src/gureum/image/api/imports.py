@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import ClientDisconnect
-
 from gureum.core.api import Request, Router, json_response
-from gureum.core.errors import BadRequest
 from gureum.image import schemas
 from gureum.image.api import targets
 from gureum.image.manager import MemberManager
@@ -33,10 +30,7 @@ async def list_stores(req: Request, manager: MemberManager) -> dict[str, Any]:
 @router.put("/images/{image_id}/stage", status=204, policy="upload_image",
             target=targets.image, stream=True)
 async def stage_image(req: Request, manager: MemberManager) -> None:
-    try:
-        await manager.stage(req.params["image_id"], req.raw.stream())
-    except ClientDisconnect as exc:
-        raise BadRequest("The upload was interrupted; the image is queued again.") from exc
+    await manager.stage(req.params["image_id"], req.raw.stream())
 
 
 @router.post("/images/{image_id}/import", schema=schemas.IMPORT, policy="import_image",
