@@ -26,7 +26,7 @@ from gureum.identity.bootstrap import CatalogEntry, Passwords, bootstrap
 from gureum.identity.manager import IdentityManager
 from gureum.identity.tokens import KeyRepository
 from gureum.image import service as image
-from gureum.image.manager import MemberManager
+from gureum.image.manager import ImageManager
 from gureum.image.store import FilesystemStore
 from gureum.settings import Settings
 
@@ -42,7 +42,7 @@ class Cloud:
         self.db: Database | None = None
         self.bus: buses.Bus | None = None
         self.identity: IdentityManager | None = None
-        self.image: MemberManager | None = None
+        self.image: ImageManager | None = None
         self.router = Router()
         self._clients: list[IdentityClient] = []
 
@@ -53,7 +53,8 @@ class Cloud:
     def catalog(self) -> list[CatalogEntry]:
         base = self.settings.base_url
         return [CatalogEntry("identity", "keystone", f"{base}{identity.PATH}"),
-                CatalogEntry("image", "glance", f"{base}{image.PATH}", service_user="glance")]
+                CatalogEntry("image", "glance", f"{base}{image.PATH}", service_user="glance",
+                             limits=self.settings.image.default_limits)]
 
     async def start(self, *, bootstrap_data: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -77,24 +78,34 @@ class Cloud:
                 self.identity, self.policy_file("identity"),
                 f"{self.settings.base_url}{identity.PATH}"))
         if "image" in self.roles:
-            self.image = MemberManager(self.db, self.bus,
-                                       FilesystemStore(self.state_dir / "images"),
-                                       FilesystemStore(self.state_dir / "image-staging"))
+            settings = self.settings.image
+            client = self.identity_client("glance")
+            self.image = ImageManager(
+                self.db, self.bus,
+                {store_id: FilesystemStore(self.state_dir / path)
+                 for store_id, path in settings.stores.items()},
+                FilesystemStore(self.state_dir / "image-staging"),
+                settings=settings, limits=client)
             self.mount(image.PATH, image.create_app(
-                self.image, await self.authenticator("glance"), self.policy_file("image")))
+                self.image, await self.authenticator(client), self.policy_file("image")))
 
     def mount(self, path: str, app: ASGIApp) -> None:
         self.router.routes.append(Mount(path, app))
 
-    async def authenticator(self, service_user: str) -> RemoteAuthenticator:
-        """How a service checks tokens: by asking Identity through its public API, as its
-        own service user; in process when this process serves Identity too."""
-        assert self.bus is not None
+    def identity_client(self, service_user: str) -> IdentityClient:
+        """How a service talks to Identity (tokens, limits): through its public API, as
+        its own service user; in process when this process serves Identity too."""
         transport = httpx.ASGITransport(app=self.router) if "identity" in self.roles else None
         client = IdentityClient(f"{self.settings.base_url}{identity.PATH}",
                                 username=service_user, password=self.passwords().service,
                                 project="service", transport=transport)
         self._clients.append(client)
+        return client
+
+    async def authenticator(self, client: IdentityClient) -> RemoteAuthenticator:
+        """How a service checks tokens: it asks Identity, and forgets what it cached when
+        Identity announces a change on the bus."""
+        assert self.bus is not None
         authenticator = RemoteAuthenticator(client)
         await authenticator.follow(self.bus)
         return authenticator

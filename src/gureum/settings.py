@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from gureum.identity.config import IdentitySettings
+from gureum.image.config import ImageSettings
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     demo_password: SecretStr | None = Field(None, description="Else generated, kept in DIR.")
     service_password: SecretStr | None = Field(None, description="Else generated, kept in DIR.")
     identity: IdentitySettings = IdentitySettings()
+    image: ImageSettings = ImageSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],

@@ -109,3 +109,25 @@ def test_images_through_the_cli(state: Path, files: dict[str, Path], tmp_path: P
     admin.run("image", "delete", qcow2["id"])
     gone = admin.run("image", "show", qcow2["id"], check=False)
     assert gone.returncode != 0 and "No Image found" in gone.stderr
+
+
+def test_quotas_through_the_cli(state: Path, files: dict[str, Path]) -> None:
+    admin = OpenStackCLI(state / "clouds.yaml")
+    demo = OpenStackCLI(state / "clouds.yaml", "gureum-demo")
+    registered = admin.json("registered", "limit", "list", "--service", "glance")
+    assert {r["Resource Name"]: r["Default Limit"] for r in registered}[
+        "image_count_total"] == 100
+    limit = admin.json("limit", "create", "--service", "glance", "--project", "demo",
+                       "--region", "RegionOne", "--resource-limit", "1", "image_count_total")
+    first = demo.json("image", "create", "--file", str(files["qcow2"]), "--disk-format",
+                      "qcow2", "demo-one")
+    assert first["status"] == "active"
+    refused = demo.run("image", "create", "--file", str(files["qcow2"]), "--disk-format",
+                       "qcow2", "demo-two", check=False)
+    assert refused.returncode != 0 and "image_count_total is over limit of 1" in refused.stderr
+    mine = {i["Name"] for i in demo.json("image", "list")} & {"demo-one", "demo-two"}
+    assert mine == {"demo-one"}
+    admin.run("limit", "delete", limit["id"])
+    second = demo.json("image", "create", "--file", str(files["qcow2"]), "--disk-format",
+                       "qcow2", "demo-two")
+    assert second["status"] == "active"

@@ -14,7 +14,7 @@ from gureum.identity.config import IdentitySettings
 from gureum.identity.manager import IdentityManager
 from gureum.identity.tokens import KeyRepository
 from gureum.image import service as image
-from gureum.image.manager import MemberManager
+from gureum.image.manager import ImageManager
 from gureum.image.store import FilesystemStore
 
 # Writes that take no body: DELETE of a token; actions named by their URL.
@@ -26,8 +26,8 @@ def apps(tmp_path: Path) -> list[ServiceApp]:
     bus = InProcessBus()
     manager = IdentityManager(None, bus, IdentitySettings(),  # type: ignore[arg-type]
                               KeyRepository(tmp_path / "k"), KeyRepository(tmp_path / "c"))
-    images = MemberManager(None, bus, FilesystemStore(tmp_path / "i"),  # type: ignore[arg-type]
-                           FilesystemStore(tmp_path / "s"))
+    stores = {"file": FilesystemStore(tmp_path / "i")}
+    images = ImageManager(None, bus, stores, FilesystemStore(tmp_path / "s"))  # type: ignore[arg-type]
     return [identity.create_app(manager, None, "http://x/identity"),
             image.create_app(images, identity.LocalAuthenticator(manager), None)]
 

@@ -28,6 +28,7 @@ class IdentityClient:
         self._http = httpx.AsyncClient(transport=transport, timeout=30.0)
         self._token: str | None = None
         self._token_expires = 0.0
+        self._service_ids: dict[str, str] = {}
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -54,10 +55,33 @@ class IdentityClient:
 
     async def validate_token(self, token: str) -> dict[str, Any]:
         """GET /v3/auth/tokens: the token document, or IdentityError (404 when invalid)."""
+        return await self._get("/v3/auth/tokens", headers={"X-Subject-Token": token})
+
+    async def project_limits(self, service_type: str, project_id: str) -> dict[str, int]:
+        """The project's limits on a service's resources (unified limits, flat model): its
+        own where set, else the registered defaults. Absent resources are unlimited."""
+        if service_type not in self._service_ids:
+            services = (await self._get("/v3/services", params={"type": service_type}))
+            if not services["services"]:
+                raise IdentityError(404, f"no {service_type} service in the catalog")
+            self._service_ids[service_type] = services["services"][0]["id"]
+        service_id = self._service_ids[service_type]
+        registered = await self._get("/v3/registered_limits",
+                                     params={"service_id": service_id})
+        own = await self._get("/v3/limits", params={"service_id": service_id,
+                                                    "project_id": project_id})
+        limits = {r["resource_name"]: r["default_limit"]
+                  for r in registered["registered_limits"]}
+        limits.update({r["resource_name"]: r["resource_limit"] for r in own["limits"]})
+        return limits
+
+    async def _get(self, path: str, params: dict[str, str] | None = None,
+                   headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """A GET as the service user, who authenticates again if its token was revoked."""
         for attempt in range(2):
             response = await self._http.get(
-                f"{self.base_url}/v3/auth/tokens",
-                headers={"X-Auth-Token": await self.service_token(), "X-Subject-Token": token})
+                f"{self.base_url}{path}", params=params,
+                headers={**(headers or {}), "X-Auth-Token": await self.service_token()})
             if response.status_code == 401 and attempt == 0:
                 self._token = None  # our own token was revoked or expired: get a new one
                 continue

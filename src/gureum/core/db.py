@@ -3,6 +3,7 @@ migrations, one environment per service, each with its own version table."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -64,11 +65,23 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        async with self._sessions() as session, session.begin():
+    async def session(self, lock: str | None = None) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        With `lock`, transactions naming the same key run one at a time, across processes
+        on PostgreSQL: what a check-then-write (a quota) needs to stay true under races."""
+        if lock is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._locks.setdefault(lock, asyncio.Lock()), self._sessions() as session, \
+                session.begin():
+            if not self.is_sqlite:
+                await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                                      {"key": lock})
             yield session
 
     async def migrate(self, migrations: Path, version_table: str) -> None:

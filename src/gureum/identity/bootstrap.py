@@ -1,13 +1,14 @@
 """First start, as DevStack leaves keystone: the Default domain, the admin/member/reader
 roles (admin implies member implies reader) and the service role, the admin and demo
-projects and users, the service project with a user per service, RegionOne, and the
-catalog. Safe to run on every start: it only adds what is missing and points the
-endpoints at the current address."""
+projects and users, the service project with a user per service, RegionOne, the catalog
+and the services' registered limits. Safe to run on every start: it only adds what is
+missing and points the endpoints at the current address."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -27,6 +28,7 @@ class CatalogEntry:
     name: str
     url: str
     service_user: str | None = None
+    limits: Mapping[str, int] = field(default_factory=dict)  # registered (default) limits
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,17 @@ async def _user(manager: IdentityManager, name: str, password: str) -> User:
     return found
 
 
+async def _registered_limits(manager: IdentityManager, service_id: str,
+                             limits: Mapping[str, int]) -> None:
+    """Defaults the first time; after that they are the operator's to change."""
+    have = {r.resource_name for r in await manager.list_registered_limits(
+        {"service_id": service_id, "region_id": REGION})}
+    missing = [{"service_id": service_id, "region_id": REGION, "resource_name": name,
+                "default_limit": value} for name, value in limits.items() if name not in have]
+    if missing:
+        await manager.create_registered_limits(missing)
+
+
 async def _catalog_entry(manager: IdentityManager, entry: CatalogEntry) -> None:
     async with manager.db.session() as session:
         service = (await session.scalars(select(Service).where(
@@ -106,3 +119,4 @@ async def _catalog_entry(manager: IdentityManager, entry: CatalogEntry) -> None:
                                            "url": entry.url, "region_id": REGION})
         elif have[interface].url != entry.url:
             await manager.update_endpoint(have[interface].id, {"url": entry.url})
+    await _registered_limits(manager, service.id, entry.limits)

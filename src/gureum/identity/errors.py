@@ -87,3 +87,20 @@ class NoRoleOnScope(Unauthorized):
 
 class CannotChangePassword(Unauthorized):
     message = "Error when changing user password: original password is wrong."
+
+
+class RegisteredLimitNotFound(NotFound):
+    message = "Could not find registered limit for {limit_id}."
+
+
+class LimitNotFound(NotFound):
+    message = "Could not find limit for {limit_id}."
+
+
+class NoLimitReference(Forbidden):
+    message = "Unable to create a limit that has no corresponding registered limit."
+
+
+class RegisteredLimitInUse(Forbidden):
+    message = ("Unable to update or delete registered limit {limit_id} because there are "
+               "project limits associated with it.")

@@ -167,3 +167,30 @@ class RevocationEvent(Base):
     app_cred_id: Mapped[str | None] = mapped_column(String(64))
     issued_before: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RegisteredLimit(Base):
+    """A service's default limit on one of its resources (keystone's unified limits)."""
+
+    __tablename__ = "registered_limit"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"),
+                                            index=True)
+    region_id: Mapped[str | None] = mapped_column(ForeignKey("region.id"))
+    resource_name: Mapped[str] = mapped_column(String(255))
+    default_limit: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Limit(Base):
+    """A project's (or domain's) own limit, overriding the registered default."""
+
+    __tablename__ = "project_limit"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    domain_id: Mapped[str | None] = mapped_column(String(64))
+    service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    region_id: Mapped[str | None] = mapped_column(ForeignKey("region.id"))
+    resource_name: Mapped[str] = mapped_column(String(255))
+    resource_limit: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)

@@ -109,6 +109,15 @@ _RULES = [
     Rule("identity:update_region", ADMIN),
     Rule("identity:delete_region", ADMIN),
     *_crud("service", "services", ADMIN_OR_SYSTEM_READER),
+    *_crud("registered_limit", "registered_limits", ALL_AUTHENTICATED),
+    Rule("identity:get_limit_model", ALL_AUTHENTICATED),
+    Rule("identity:get_limit", f"{ADMIN_OR_SYSTEM_READER} or "
+         "project_id:%(target.limit.project_id)s or "
+         "(role:reader and domain_id:%(target.limit.domain_id)s)"),
+    Rule("identity:list_limits", ALL_AUTHENTICATED),
+    Rule("identity:create_limit", ADMIN),
+    Rule("identity:update_limit", ADMIN),
+    Rule("identity:delete_limit", ADMIN),
     *_crud("endpoint", "endpoints", ADMIN_OR_SYSTEM_READER),
     Rule("identity:get_credential", f"{ADMIN_OR_SYSTEM_READER} or "
          "user_id:%(target.credential.user_id)s"),

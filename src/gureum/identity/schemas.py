@@ -112,3 +112,23 @@ V2_AUTH = obj({"auth": obj({
     "token": obj({"id": {"type": "string"}}, required=("id",)),
     "tenantName": {"type": "string"}, "tenantId": {"type": "string"},
 }, extra=True)}, required=("auth",))
+
+_LIMIT_VALUE = {"type": "integer", "minimum": -1, "maximum": 2147483647}
+_RESOURCE_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+_LIMIT_REFS = {"service_id": ID, "region_id": {"type": ["string", "null"]},
+               "resource_name": _RESOURCE_NAME, "description": OPTIONAL_TEXT}
+CREATE_REGISTERED_LIMITS = obj({"registered_limits": {
+    "type": "array", "minItems": 1,
+    "items": obj({**_LIMIT_REFS, "default_limit": _LIMIT_VALUE},
+                 required=("service_id", "resource_name", "default_limit"))}},
+    required=("registered_limits",))
+UPDATE_REGISTERED_LIMIT = envelope("registered_limit", {
+    **obj({**_LIMIT_REFS, "default_limit": _LIMIT_VALUE}), "minProperties": 1})
+CREATE_LIMITS = obj({"limits": {
+    "type": "array", "minItems": 1,
+    "items": obj({**_LIMIT_REFS, "project_id": ID, "domain_id": ID,
+                  "resource_limit": _LIMIT_VALUE},
+                 required=("service_id", "resource_name", "resource_limit"))}},
+    required=("limits",))
+UPDATE_LIMIT = envelope("limit", {**obj({"resource_limit": _LIMIT_VALUE,
+                                         "description": OPTIONAL_TEXT}), "minProperties": 1})

@@ -16,6 +16,7 @@ from gureum.identity.api import (
     credentials,
     domains,
     groups,
+    limits,
     projects,
     roles,
     users,
@@ -58,7 +59,8 @@ def create_app(manager: IdentityManager, policy_file: Path | None,
                public_url: str) -> ServiceApp:
     router = Router().include(versions.router, auth.router, domains.router, projects.router,
                               users.router, groups.router, roles.router, assignments.router,
-                              catalog.router, credentials.router, credentials.ec2)
+                              catalog.router, credentials.router, credentials.ec2,
+                              limits.router)
     return ServiceApp(name=SERVICE_TYPE, dialect="keystone", router=router,
                       policy=PolicyEngine(SERVICE_TYPE, policies.RULES, policy_file),
                       authenticator=LocalAuthenticator(manager), manager=manager,

@@ -13,8 +13,10 @@ from gureum.identity.models import (
     Domain,
     Endpoint,
     Group,
+    Limit,
     Project,
     Region,
+    RegisteredLimit,
     Role,
     Service,
     User,
@@ -155,3 +157,17 @@ def v2_access(token_id: str, payload: TokenPayload, data: TokenData) -> dict[str
                  "roles": [{"name": r["name"]} for r in data.roles]},
         "metadata": {"is_admin": 0, "roles": [r["id"] for r in data.roles]},
     }}
+
+
+def registered_limit(row: RegisteredLimit, base: str) -> dict[str, Any]:
+    return {"id": row.id, "service_id": row.service_id, "region_id": row.region_id,
+            "resource_name": row.resource_name, "default_limit": row.default_limit,
+            "description": row.description,
+            "links": _links(base, f"registered_limits/{row.id}")}
+
+
+def limit(row: Limit, base: str) -> dict[str, Any]:
+    return {"id": row.id, "project_id": row.project_id, "domain_id": row.domain_id,
+            "service_id": row.service_id, "region_id": row.region_id,
+            "resource_name": row.resource_name, "resource_limit": row.resource_limit,
+            "description": row.description, "links": _links(base, f"limits/{row.id}")}

@@ -33,6 +33,7 @@ class Image(Base):
     checksum: Mapped[str | None] = mapped_column(String(32))
     os_hash_algo: Mapped[str | None] = mapped_column(String(64))
     os_hash_value: Mapped[str | None] = mapped_column(String(128))
+    stores: Mapped[str | None] = mapped_column(String(255))  # store ids, comma-separated
     tags: Mapped[list[Any]] = mapped_column(default=list)
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -9,7 +9,7 @@ from gureum.core.auth import Authenticator
 from gureum.core.policy import PolicyEngine
 from gureum.image import policies
 from gureum.image.api import data, discovery, images, imports, members
-from gureum.image.manager import MemberManager
+from gureum.image.manager import ImageManager
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "image_alembic_version"
@@ -17,7 +17,7 @@ SERVICE_TYPE = "image"
 PATH = "/image"
 
 
-def create_app(manager: MemberManager, authenticator: Authenticator,
+def create_app(manager: ImageManager, authenticator: Authenticator,
                policy_file: Path | None) -> ServiceApp:
     router = Router().include(discovery.router, images.router, data.router, members.router,
                               imports.router)

@@ -25,6 +25,7 @@ def image(row: Image) -> dict[str, Any]:
         "created_at": isotime(row.created_at), "updated_at": isotime(row.updated_at),
         "self": f"/v2/images/{row.id}", "file": f"/v2/images/{row.id}/file",
         "schema": "/v2/schemas/image",
+        **({"stores": row.stores} if row.stores else {}),
     }
 
 

@@ -56,3 +56,8 @@ async def credential(req: Request, manager: IdentityManager) -> Mapping[str, Any
 async def path_user(req: Request, manager: IdentityManager) -> Mapping[str, Any]:
     """Routes under /users/{user_id}/ whose rules compare against the path's user."""
     return {"user_id": req.params["user_id"], "target": {"user": {"id": req.params["user_id"]}}}
+
+
+async def limit(req: Request, manager: IdentityManager) -> Mapping[str, Any]:
+    row = await manager.show_limit(req.params["limit_id"])
+    return {"target": {"limit": {"project_id": row.project_id, "domain_id": row.domain_id}}}

@@ -27,6 +27,7 @@ from gureum.identity.manager.assignments import SYSTEM, AssignmentManager
 from gureum.identity.manager.base import new_id
 from gureum.identity.manager.catalog import CatalogManager
 from gureum.identity.manager.directory import DirectoryManager
+from gureum.identity.manager.limits import LimitManager
 from gureum.identity.models import (
     ApplicationCredential,
     Credential,
@@ -56,7 +57,7 @@ class TokenData:
     app_cred: dict[str, Any] | None
 
 
-class AuthManager(DirectoryManager, AssignmentManager, CatalogManager):
+class AuthManager(DirectoryManager, AssignmentManager, CatalogManager, LimitManager):
     _token_cache: dict[tuple[Any, ...], tuple[int, float, TokenData]]
 
     # ------------------------------------------------------------ issuing

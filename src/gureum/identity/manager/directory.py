@@ -18,6 +18,7 @@ from gureum.identity.models import (
     Assignment,
     Domain,
     Group,
+    Limit,
     Membership,
     Project,
     RevocationEvent,
@@ -198,6 +199,7 @@ class DirectoryManager(ManagerBase):
             if child is not None:
                 raise errors.ProjectHasChildren(project_id=project_id)
             await session.execute(delete(Assignment).where(Assignment.target_id == project_id))
+            await session.execute(delete(Limit).where(Limit.project_id == project_id))
             session.add(RevocationEvent(project_id=project_id, issued_before=utcnow()))
             await session.delete(project)
         await self.changed("project", "deleted", project_id)

@@ -10,19 +10,19 @@ from starlette.responses import Response, StreamingResponse
 from gureum.core.api import Request, Router
 from gureum.core.errors import Forbidden, RangeNotSatisfiable
 from gureum.image.api import targets
-from gureum.image.manager import MemberManager, is_admin
+from gureum.image.manager import ImageManager, is_admin
 
 router = Router("/v2/images")
 
 
 @router.put("/{image_id}/file", status=204, policy="upload_image", target=targets.image,
             stream=True)
-async def upload_image(req: Request, manager: MemberManager) -> None:
-    await manager.upload(req.params["image_id"], req.raw.stream())
+async def upload_image(req: Request, manager: ImageManager) -> None:
+    await manager.upload(req.params["image_id"], req.raw.stream(), content_length(req))
 
 
 @router.get("/{image_id}/file", policy="download_image", target=targets.image)
-async def download_image(req: Request, manager: MemberManager) -> Any:
+async def download_image(req: Request, manager: ImageManager) -> Any:
     image = await manager.show_image(req.context, req.params["image_id"])
     if image.status == "deactivated" and not is_admin(req.context):
         raise Forbidden("The requested image has been deactivated. Image data download is "
@@ -36,12 +36,18 @@ async def download_image(req: Request, manager: MemberManager) -> Any:
         headers["Content-Length"] = str(size)
         if image.checksum:
             headers["Content-MD5"] = image.checksum
-        return StreamingResponse(await manager.download(image.id), 200, headers=headers)
+        return StreamingResponse(manager.download(image), 200, headers=headers)
     start, end = span
     headers["Content-Length"] = str(end - start + 1)
     headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return StreamingResponse(await manager.download(image.id, start, end), 206,
+    return StreamingResponse(manager.download(image, start, end), 206,
                              headers=headers)
+
+
+def content_length(req: Request) -> int | None:
+    """The size the client announced, if it did: quotas can refuse at once."""
+    value = req.header("content-length")
+    return int(value) if value and value.isdigit() else None
 
 
 def _range(header: str | None, size: int) -> tuple[int, int] | None:

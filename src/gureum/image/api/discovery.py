@@ -6,7 +6,7 @@ from typing import Any
 
 from gureum.core.api import Request, Router, json_response
 from gureum.image import schemas
-from gureum.image.manager import MemberManager
+from gureum.image.manager import ImageManager
 
 router = Router()
 
@@ -18,7 +18,7 @@ VERSIONS = [("v2.7", "CURRENT"), ("v2.6", "SUPPORTED"), ("v2.5", "SUPPORTED"),
 
 
 @router.get("/", public=True)
-async def list_versions(req: Request, manager: MemberManager) -> Any:
+async def list_versions(req: Request, manager: ImageManager) -> Any:
     href = f"{req.base_url}/v2/"
     return json_response({"versions": [
         {"id": version, "status": status, "links": [{"rel": "self", "href": href}]}
@@ -54,12 +54,12 @@ def member_schema() -> dict[str, Any]:
 
 
 @router.get("/v2/schemas/image", policy="get_schemas")
-async def show_image_schema(req: Request, manager: MemberManager) -> dict[str, Any]:
+async def show_image_schema(req: Request, manager: ImageManager) -> dict[str, Any]:
     return image_schema()
 
 
 @router.get("/v2/schemas/images", policy="get_schemas")
-async def show_images_schema(req: Request, manager: MemberManager) -> dict[str, Any]:
+async def show_images_schema(req: Request, manager: ImageManager) -> dict[str, Any]:
     return {"name": "images", "properties": {
         "images": {"type": "array", "items": image_schema()},
         "schema": {"type": "string"}, "first": {"type": "string"},
@@ -69,12 +69,12 @@ async def show_images_schema(req: Request, manager: MemberManager) -> dict[str, 
 
 
 @router.get("/v2/schemas/member", policy="get_schemas")
-async def show_member_schema(req: Request, manager: MemberManager) -> dict[str, Any]:
+async def show_member_schema(req: Request, manager: ImageManager) -> dict[str, Any]:
     return member_schema()
 
 
 @router.get("/v2/schemas/members", policy="get_schemas")
-async def show_members_schema(req: Request, manager: MemberManager) -> dict[str, Any]:
+async def show_members_schema(req: Request, manager: ImageManager) -> dict[str, Any]:
     return {"name": "members", "properties": {
         "members": {"type": "array", "items": member_schema()},
         "schema": {"type": "string"}}, "links": [{"rel": "schema", "href": "{schema}"}]}

@@ -1,15 +1,15 @@
-"""The image control plane: records, visibility, the upload state machine, members."""
+"""Image records: creation, visibility, listing with filters and keyset paging, JSON-patch
+updates, tags, deactivation."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, exists, or_, select, update
+from sqlalchemy import Select, String, and_, cast, exists, or_, select
 
 from gureum.core.api import Page
 from gureum.core.bus import Bus
@@ -18,8 +18,9 @@ from gureum.core.db import Database, IntegrityError
 from gureum.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from gureum.core.validation import to_bool, validate
 from gureum.image import errors
-from gureum.image.formats import FormatError, FormatInspector
+from gureum.image.config import ImageSettings
 from gureum.image.models import Image, Member
+from gureum.image.quota import LimitSource, Quota
 from gureum.image.schemas import IMAGE_PROPERTIES, READ_ONLY, VISIBILITIES
 from gureum.image.store import ImageStore
 
@@ -40,14 +41,20 @@ def is_admin(context: RequestContext) -> bool:
     return "admin" in context.roles
 
 
-class ImageManager:
-    def __init__(self, db: Database, bus: Bus, store: ImageStore, staging: ImageStore
-                 ) -> None:
+class RecordManager:
+    def __init__(self, db: Database, bus: Bus, stores: Mapping[str, ImageStore],
+                 staging: ImageStore, *, settings: ImageSettings | None = None,
+                 limits: LimitSource | None = None) -> None:
         self.db = db
         self.bus = bus
-        self.store = store
+        self.settings = settings or ImageSettings()
+        self.stores = dict(stores)
         self.staging = staging  # where glance-direct imports wait for their import call
+        self.quota = Quota(db, limits)
         self._tasks: set[asyncio.Future[None]] = set()
+
+    def stores_of(self, row: Image) -> list[str]:
+        return [s for s in (row.stores or "").split(",") if s in self.stores]
 
     async def _notify(self, event: str, row: Image) -> None:
         await self.bus.notify(PUBLISHER, f"image.{event}", {"id": row.id, "name": row.name,
@@ -94,7 +101,8 @@ class ImageManager:
                     tags=sorted(set(spec.get("tags", []))),
                     properties={k: v for k, v in spec.items() if k not in IMAGE_PROPERTIES})
         try:
-            async with self.db.session() as session:
+            async with self.db.session(lock=self.quota.lock(row.owner)) as session:
+                await self.quota.check(session, row.owner, image_count_total=1)
                 session.add(row)
         except IntegrityError as exc:
             raise Conflict(f"An image with identifier {row.id} already exists") from exc
@@ -208,7 +216,8 @@ class ImageManager:
             if row.protected:
                 raise errors.ImageProtected(image_id=image_id)
             await session.delete(row)
-        await self.store.delete(image_id)
+        for store in self.stores.values():
+            await store.delete(image_id)
         await self.staging.delete(image_id)
         await self._notify("delete", row)
 
@@ -235,179 +244,6 @@ class ImageManager:
             if row.status != current:
                 raise errors.InvalidTransition(current=row.status, target=target)
             row.status = target
-
-    # ------------------------------------------------------------ data
-    async def _transition(self, image_id: str, current: str, target: str,
-                          **values: Any) -> bool:
-        async with self.db.session() as session:
-            result = await session.execute(update(Image).where(
-                Image.id == image_id, Image.status == current).values(status=target, **values))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def _ready_for_data(self, image_id: str, target: str) -> Image:
-        """The image, moved from queued to `target` (saving, uploading) if it can be."""
-        async with self.db.session() as session:
-            row = await session.get(Image, image_id)
-        if row is None:
-            raise errors.ImageNotFound(image_id=image_id)
-        if not row.disk_format or not row.container_format:
-            raise errors.FormatsNotSet()
-        if not await self._transition(image_id, "queued", target):
-            raise errors.InvalidTransition(current=row.status, target=target)
-        return row
-
-    async def upload(self, image_id: str, chunks: AsyncIterator[bytes]) -> Image:
-        """queued → saving → active, hashing and inspecting on the way; on any failure the
-        image is queued again and no byte of it is kept."""
-        row = await self._ready_for_data(image_id, "saving")
-        return await self._ingest(row, "saving", chunks)
-
-    async def _ingest(self, row: Image, working: str, chunks: AsyncIterator[bytes]) -> Image:
-        """Data into the store, from `working` to active: sizes, hashes, format checks."""
-        md5, sha512 = hashlib.md5(usedforsecurity=False), hashlib.sha512()
-        inspector = FormatInspector(row.disk_format or "raw")
-
-        async def hashed() -> AsyncIterator[bytes]:
-            # Hashing a GiB is seconds of CPU: done in threads (hashlib lets go of the GIL),
-            # the two digests side by side, on buffers big enough that the hops are cheap.
-            async for buffer in batched(chunks, HASH_BATCH):
-                inspector.feed(buffer)
-                await asyncio.gather(asyncio.to_thread(md5.update, buffer),
-                                     asyncio.to_thread(sha512.update, buffer))
-                yield buffer
-
-        try:
-            size = await self.store.write(row.id, hashed())
-            inspection = inspector.finish()
-        except BaseException as exc:
-            await asyncio.shield(self._abandon(row.id, working))
-            if isinstance(exc, FormatError):
-                raise BadRequest(str(exc)) from exc
-            raise
-        values = dict(size=size, virtual_size=inspection.virtual_size,
-                      checksum=md5.hexdigest(), os_hash_algo="sha512",
-                      os_hash_value=sha512.hexdigest())
-        if not await self._transition(row.id, working, "active", **values):
-            await self.store.delete(row.id)  # deleted meanwhile
-            raise errors.ImageNotFound(image_id=row.id)
-        async with self.db.session() as session:
-            done = await session.get(Image, row.id)
-        assert done is not None
-        await self._notify("upload", done)
-        return done
-
-    # ------------------------------------------------------------ interoperable import
-    async def stage(self, image_id: str, chunks: AsyncIterator[bytes]) -> None:
-        """glance-direct, step one: the bytes go to the staging area (queued → uploading)."""
-        await self._ready_for_data(image_id, "uploading")
-        try:
-            await self.staging.write(image_id, chunks)
-        except BaseException:
-            await asyncio.shield(self._transition(image_id, "uploading", "queued"))
-            raise
-
-    async def import_image(self, image_id: str, method: str) -> None:
-        """glance-direct, step two: answered at once (202); the staged bytes are checked
-        and stored in the background (uploading → importing → active, or back to queued
-        with `os_glance_failed_import` set)."""
-        async with self.db.session() as session:
-            row = await session.get(Image, image_id)
-        if row is None:
-            raise errors.ImageNotFound(image_id=image_id)
-        if method != "glance-direct":
-            raise BadRequest(f"Import method {method} is not supported here; "
-                             "see /v2/info/import.")
-        if row.status != "uploading" or not self.staging.exists(image_id):
-            raise errors.InvalidTransition(current=row.status, target="importing")
-        if not await self._transition(image_id, "uploading", "importing"):
-            raise errors.InvalidTransition(current=row.status, target="importing")
-        task = asyncio.ensure_future(self._finish_import(row))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _finish_import(self, row: Image) -> None:
-        try:
-            await self._ingest(row, "importing", self.staging.read(row.id))
-        except Exception as exc:
-            async with self.db.session() as session:
-                failed = await session.get(Image, row.id)
-                if failed is not None:
-                    failed.properties = {**failed.properties,
-                                         "os_glance_failed_import": str(exc)[:255]}
-        finally:
-            await self.staging.delete(row.id)
-
-    async def download(self, image_id: str, start: int = 0, end: int | None = None
-                       ) -> AsyncIterator[bytes]:
-        return self.store.read(image_id, start, end)
-
-    async def _abandon(self, image_id: str, working: str) -> None:
-        await self.store.delete(image_id)
-        await self._transition(image_id, working, "queued")
-
-
-class MemberManager(ImageManager):
-    async def add_member(self, image_id: str, member_id: str) -> Member:
-        async with self.db.session() as session:
-            row = await session.get(Image, image_id)
-            if row is None:
-                raise errors.ImageNotFound(image_id=image_id)
-            if row.visibility != "shared":
-                raise errors.NotShared()
-            if await session.get(Member, (image_id, member_id)) is not None:
-                raise errors.MemberExists(member_id=member_id, image_id=image_id)
-            member = Member(image_id=image_id, member_id=member_id, status="pending")
-            session.add(member)
-            try:
-                await session.flush()
-            except IntegrityError as exc:
-                raise errors.MemberExists(member_id=member_id, image_id=image_id) from exc
-        return member
-
-    async def list_members(self, context: RequestContext, image_id: str) -> list[Member]:
-        """The owner sees every member; a member sees only itself."""
-        image = await self.show_image(context, image_id)
-        async with self.db.session() as session:
-            stmt = select(Member).where(Member.image_id == image_id).order_by(Member.member_id)
-            if not is_admin(context) and image.owner != context.project_id:
-                stmt = stmt.where(Member.member_id == (context.project_id or ""))
-            return list(await session.scalars(stmt))
-
-    async def show_member(self, context: RequestContext, image_id: str, member_id: str
-                          ) -> Member:
-        for member in await self.list_members(context, image_id):
-            if member.member_id == member_id:
-                return member
-        raise errors.MemberNotFound(member_id=member_id, image_id=image_id)
-
-    async def update_member(self, image_id: str, member_id: str, status: str) -> Member:
-        async with self.db.session() as session:
-            member = await session.get(Member, (image_id, member_id))
-            if member is None:
-                raise errors.MemberNotFound(member_id=member_id, image_id=image_id)
-            member.status = status
-        return member
-
-    async def delete_member(self, image_id: str, member_id: str) -> None:
-        async with self.db.session() as session:
-            member = await session.get(Member, (image_id, member_id))
-            if member is None:
-                raise errors.MemberNotFound(member_id=member_id, image_id=image_id)
-            await session.delete(member)
-
-
-async def batched(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:
-    """The stream regrouped into buffers of about `size` bytes (the last may be smaller)."""
-    parts: list[bytes] = []
-    held = 0
-    async for chunk in chunks:
-        parts.append(chunk)
-        held += len(chunk)
-        if held >= size:
-            yield b"".join(parts)
-            parts, held = [], 0
-    if held:
-        yield b"".join(parts)
 
 
 def _by_fields(stmt: Select[Any], query: Mapping[str, str]) -> Select[Any]:
