@@ -25,6 +25,7 @@ from gureum.identity import service as identity
 from gureum.identity.bootstrap import CatalogEntry, Passwords, bootstrap
 from gureum.identity.manager import IdentityManager
 from gureum.identity.tokens import KeyRepository
+from gureum.image import metadef_catalog
 from gureum.image import service as image
 from gureum.image.manager import ImageManager
 from gureum.image.store import FilesystemStore
@@ -86,6 +87,7 @@ class Cloud:
                  for store_id, path in settings.stores.items()},
                 FilesystemStore(self.state_dir / "image-staging"),
                 settings=settings, limits=client)
+            await self.image.load_catalog(metadef_catalog.NAMESPACES)
             self.mount(image.PATH, image.create_app(
                 self.image, await self.authenticator(client), self.policy_file("image")))
 

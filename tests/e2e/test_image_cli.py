@@ -131,3 +131,23 @@ def test_quotas_through_the_cli(state: Path, files: dict[str, Path]) -> None:
     second = demo.json("image", "create", "--file", str(files["qcow2"]), "--disk-format",
                        "qcow2", "demo-two")
     assert second["status"] == "active"
+
+
+def test_metadata_definitions_through_the_cli(state: Path) -> None:
+    admin = OpenStackCLI(state / "clouds.yaml")
+    demo = OpenStackCLI(state / "clouds.yaml", "gureum-demo")
+    builtin = {n["namespace"] for n in demo.json("image", "metadef", "namespace", "list")}
+    assert "OS::Compute::VirtCPUTopology" in builtin
+    admin.json("image", "metadef", "namespace", "create", "--public", "--description",
+               "cli test", "GUREUM::CLI")
+    admin.json("image", "metadef", "property", "create", "--name", "speed", "--title",
+               "Speed", "--type", "integer", "--schema", '{"minimum": 1}', "GUREUM::CLI")
+    shown = demo.json("image", "metadef", "property", "show", "GUREUM::CLI", "speed")
+    assert shown["minimum"] == 1 and shown["type"] == "integer"
+    refused = demo.run("image", "metadef", "namespace", "delete", "GUREUM::CLI", check=False)
+    assert refused.returncode != 0
+    types = {t["Name"] for t in demo.json("image", "metadef", "resource", "type", "list")}
+    assert "OS::Nova::Flavor" in types
+    admin.run("image", "metadef", "namespace", "delete", "GUREUM::CLI")
+    assert "GUREUM::CLI" not in {n["namespace"] for n in admin.json(
+        "image", "metadef", "namespace", "list")}

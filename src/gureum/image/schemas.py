@@ -50,3 +50,50 @@ ADD_MEMBER = obj({"member": {"type": "string", "minLength": 1, "maxLength": 255}
 # openstacksdk repeats the member's id beside the status
 UPDATE_MEMBER = obj({"status": {"enum": ["pending", "accepted", "rejected"]},
                      "member": {"type": "string"}}, required=("status",))
+
+# ---------------------------------------------------------------- metadata definitions
+_JSON_TYPES = ["array", "boolean", "integer", "number", "object", "string", "null"]
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+METADEF_PROPERTY_FIELDS: dict[str, Any] = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255},
+    "title": {"type": "string"}, "description": {"type": "string"},
+    "type": {"enum": _JSON_TYPES}, "operators": _STRINGS, "required": _STRINGS,
+    "minimum": {"type": "number"}, "maximum": {"type": "number"},
+    "minLength": {"type": "integer", "minimum": 0},
+    "maxLength": {"type": "integer", "minimum": 0}, "pattern": {"type": "string"},
+    "enum": {"type": "array"}, "readonly": {"type": "boolean"}, "default": {},
+    "items": obj({"type": {"enum": _JSON_TYPES}, "enum": {"type": "array"}}),
+    "maxItems": {"type": "integer", "minimum": 0},
+    "minItems": {"type": "integer", "minimum": 0}, "uniqueItems": {"type": "boolean"},
+    "additionalItems": {"type": "boolean"},
+}
+# What glance shows but ignores when a client sends it back (clients PUT what they GOT).
+_SHOWN: dict[str, Any] = {key: {} for key in ("schema", "self", "created_at", "updated_at")}
+# Inside a namespace's or object's `properties` map the name is the key.
+_INNER_PROPERTY = obj({k: v for k, v in METADEF_PROPERTY_FIELDS.items() if k != "name"},
+                      required=("title", "type"))
+METADEF_PROPERTIES = {"type": "object", "additionalProperties": _INNER_PROPERTY}
+METADEF_PROPERTY = obj({**METADEF_PROPERTY_FIELDS, **_SHOWN},
+                       required=("name", "title", "type"))
+METADEF_OBJECT = obj({"name": {"type": "string", "minLength": 1, "maxLength": 255},
+                      "description": {"type": "string"}, "required": _STRINGS,
+                      "properties": METADEF_PROPERTIES, **_SHOWN},
+                     required=("name",))
+_TAG_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+METADEF_TAG = obj({"name": _TAG_NAME, **_SHOWN}, required=("name",))
+METADEF_TAGS = obj({"tags": {"type": "array", "items": METADEF_TAG}}, required=("tags",))
+METADEF_ASSOCIATION = obj({"name": {"type": "string", "minLength": 1, "maxLength": 80},
+                           "prefix": {"type": "string", "maxLength": 80},
+                           "properties_target": {"type": "string", "maxLength": 80}},
+                          required=("name",))
+METADEF_NAMESPACE = obj({
+    "namespace": {"type": "string", "minLength": 1, "maxLength": 80,
+                  "pattern": "^[^/]+$"},
+    "display_name": {"type": "string", "maxLength": 80},
+    "description": {"type": "string", "maxLength": 500},
+    "visibility": {"enum": ["public", "private"]}, "protected": {"type": "boolean"},
+    "owner": {"type": "string", "maxLength": 255},
+    "properties": METADEF_PROPERTIES, "objects": {"type": "array", "items": METADEF_OBJECT},
+    "tags": {"type": "array", "items": METADEF_TAG},
+    "resource_type_associations": {"type": "array", "items": METADEF_ASSOCIATION}, **_SHOWN,
+}, required=("namespace",))

@@ -8,7 +8,7 @@ from gureum.core.api import Router, ServiceApp
 from gureum.core.auth import Authenticator
 from gureum.core.policy import PolicyEngine
 from gureum.image import policies
-from gureum.image.api import data, discovery, images, imports, members
+from gureum.image.api import data, discovery, images, imports, members, metadefs
 from gureum.image.manager import ImageManager
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -20,7 +20,7 @@ PATH = "/image"
 def create_app(manager: ImageManager, authenticator: Authenticator,
                policy_file: Path | None) -> ServiceApp:
     router = Router().include(discovery.router, images.router, data.router, members.router,
-                              imports.router)
+                              imports.router, metadefs.router)
     return ServiceApp(name=SERVICE_TYPE, dialect="glance", router=router,
                       policy=PolicyEngine(SERVICE_TYPE, policies.RULES, policy_file),
                       authenticator=authenticator, manager=manager)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gureum.core.api import Request, Router, json_response
+from gureum.core.errors import NotFound
 from gureum.image import schemas
 from gureum.image.manager import ImageManager
 
@@ -78,3 +79,47 @@ async def show_members_schema(req: Request, manager: ImageManager) -> dict[str, 
     return {"name": "members", "properties": {
         "members": {"type": "array", "items": member_schema()},
         "schema": {"type": "string"}}, "links": [{"rel": "schema", "href": "{schema}"}]}
+
+
+# ---------------------------------------------------------------- metadata definitions
+_SHOWN = {"created_at": {"type": "string", "readOnly": True, "format": "date-time"},
+          "updated_at": {"type": "string", "readOnly": True, "format": "date-time"},
+          "schema": {"type": "string", "readOnly": True},
+          "self": {"type": "string", "readOnly": True}}
+
+
+def _metadef_schemas() -> dict[str, dict[str, Any]]:
+    def member(name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "properties": {**body["properties"], **_SHOWN},
+                "required": body.get("required", []), "additionalProperties": False}
+
+    single = {
+        "namespace": member("namespace", schemas.METADEF_NAMESPACE),
+        "object": member("object", schemas.METADEF_OBJECT),
+        "property": member("property", schemas.METADEF_PROPERTY),
+        "tag": member("tag", schemas.METADEF_TAG),
+        "resource_type": member("resource_type_association", schemas.METADEF_ASSOCIATION),
+    }
+    plural = {"namespaces": ("namespaces", "namespace"), "objects": ("objects", "object"),
+              "tags": ("tags", "tag"),
+              "resource_types": ("resource_type_associations", "resource_type")}
+    documents = dict(single)
+    for path, (key, item) in plural.items():
+        documents[path] = {"name": key, "properties": {
+            key: {"type": "array", "items": single[item]}, "schema": {"type": "string"},
+            "first": {"type": "string"}, "next": {"type": "string"}},
+            "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
+                      {"rel": "describedby", "href": "{schema}"}]}
+    documents["properties"] = {"name": "properties", "properties": {
+        "properties": {"type": "object", "additionalProperties": single["property"]}}}
+    return documents
+
+
+METADEF_SCHEMAS = _metadef_schemas()
+
+
+@router.get("/v2/schemas/metadefs/{name}", policy="get_schemas")
+async def show_metadef_schema(req: Request, manager: ImageManager) -> dict[str, Any]:
+    if req.params["name"] not in METADEF_SCHEMAS:
+        raise NotFound(f"No schema {req.params['name']}.")
+    return METADEF_SCHEMAS[req.params["name"]]
