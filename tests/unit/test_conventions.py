@@ -19,7 +19,8 @@ from gureum.image.store import FilesystemStore
 
 # Writes that take no body: DELETE of a token; actions named by their URL.
 BODYLESS = {"/v3/auth/tokens", "/v2/images/{image_id}/actions/deactivate",
-            "/v2/images/{image_id}/actions/reactivate"}
+            "/v2/images/{image_id}/actions/reactivate",
+            "/v2/metadefs/namespaces/{namespace}/tags/{name}"}  # the name is in the path
 
 
 def apps(tmp_path: Path) -> list[ServiceApp]:
