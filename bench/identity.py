@@ -92,7 +92,8 @@ class Server:
     stopped_in: float = float("nan")  # SIGTERM → exit, seconds
 
     def start(self) -> None:
-        env = {**os.environ, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": str(self.rounds)}
+        env = {**os.environ, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": str(self.rounds),
+               "GUREUM_IMAGE__DEFAULT_GUEST": "false"}
         for name in ("GUREUM_ADMIN_PASSWORD", "GUREUM_DEMO_PASSWORD", "GUREUM_PORT"):
             env.pop(name, None)
         self.log = self.state_dir.with_name(self.state_dir.name + f"-{self.port}.log")

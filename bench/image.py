@@ -63,7 +63,8 @@ def main() -> None:
         for _ in range(args.size_mib):
             out.write(os.urandom(1 << 20))
     size = source.stat().st_size
-    env = {**os.environ, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "4"}
+    env = {**os.environ, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
+           "GUREUM_IMAGE__DEFAULT_GUEST": "false"}  # no background upload to skew figures
     server = subprocess.Popen([str(VENV_BIN / "gureum"), "up", "--state-dir", str(state),
                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -27,6 +27,8 @@ def free_port() -> int:
 def cloud_settings(state_dir: Path, **overrides: Any) -> Settings:
     """Cheap bcrypt for speed; everything else as a user gets it."""
     overrides.setdefault("identity", {"password_hash_rounds": 4})
+    # The default guest image is tested on its own (tests/e2e); others need not fetch it.
+    overrides["image"] = {"default_guest": False, **overrides.get("image", {})}
     return Settings.load(None, state_dir=state_dir, port=free_port(), **overrides)
 
 

@@ -6,7 +6,10 @@ one role against PostgreSQL and RabbitMQ. Roles share nothing but rows and messa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -25,12 +28,13 @@ from gureum.identity import service as identity
 from gureum.identity.bootstrap import CatalogEntry, Passwords, bootstrap
 from gureum.identity.manager import IdentityManager
 from gureum.identity.tokens import KeyRepository
-from gureum.image import metadef_catalog
+from gureum.image import guest, metadef_catalog
 from gureum.image import service as image
 from gureum.image.manager import ImageManager
 from gureum.image.store import FilesystemStore
 from gureum.settings import Settings
 
+log = logging.getLogger(__name__)
 ROLES = ("identity", "image")
 MIGRATIONS = ((identity.MIGRATIONS, identity.VERSION_TABLE),
               (image.MIGRATIONS, image.VERSION_TABLE))
@@ -46,6 +50,7 @@ class Cloud:
         self.image: ImageManager | None = None
         self.router = Router()
         self._clients: list[IdentityClient] = []
+        self._background: asyncio.Future[None] | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -90,6 +95,19 @@ class Cloud:
             await self.image.load_catalog(metadef_catalog.NAMESPACES)
             self.mount(image.PATH, image.create_app(
                 self.image, await self.authenticator(client), self.policy_file("image")))
+            if bootstrap_data and settings.default_guest:
+                # In the background: the cloud is usable while the guest is fetched.
+                self._background = asyncio.ensure_future(self.register_default_guest())
+
+    async def register_default_guest(self) -> None:
+        assert self.identity is not None and self.image is not None
+        try:
+            built = await asyncio.to_thread(guest.build)
+            admin = (await self.identity.list_projects({"name": "admin",
+                                                        "domain_id": "default"}))[0]
+            await guest.register(self.image, admin.id, built)
+        except Exception as exc:  # no apt, no network: the cloud works without it
+            log.warning("the default guest image is not registered: %s", exc)
 
     def mount(self, path: str, app: ASGIApp) -> None:
         self.router.routes.append(Mount(path, app))
@@ -113,6 +131,10 @@ class Cloud:
         return authenticator
 
     async def stop(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
+            with contextlib.suppress(BaseException):
+                await self._background
         for client in self._clients:
             await client.close()
         if self.bus is not None:

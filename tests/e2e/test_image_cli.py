@@ -151,3 +151,45 @@ def test_metadata_definitions_through_the_cli(state: Path) -> None:
     admin.run("image", "metadef", "namespace", "delete", "GUREUM::CLI")
     assert "GUREUM::CLI" not in {n["namespace"] for n in admin.json(
         "image", "metadef", "namespace", "list")}
+
+
+def test_the_default_guest_is_registered_and_boots(state: Path, tmp_path: Path) -> None:
+    """Bootstrap registers gureum-guest (kernel, ramdisk, and the image naming both); its
+    kernel and ramdisk, downloaded through the CLI, boot under QEMU to the ready line."""
+    demo = OpenStackCLI(state / "clouds.yaml", "gureum-demo")
+    deadline = time.monotonic() + 180
+    while True:
+        listed = {i["Name"]: i for i in demo.json("image", "list", "--public")}
+        if listed.get("gureum-guest", {}).get("Status") == "active":
+            break
+        assert time.monotonic() < deadline, f"no active gureum-guest: {listed}"
+        time.sleep(1)
+    image = demo.json("image", "show", "gureum-guest")
+    assert image["disk_format"] == "ami" and image["visibility"] == "public"
+    properties = image["properties"]
+    kernel = demo.json("image", "show", properties["kernel_id"])
+    ramdisk = demo.json("image", "show", properties["ramdisk_id"])
+    assert (kernel["disk_format"], ramdisk["disk_format"]) == ("aki", "ari")
+    demo.run("image", "save", "--file", str(tmp_path / "vmlinuz"), kernel["id"])
+    demo.run("image", "save", "--file", str(tmp_path / "initrd"), ramdisk["id"])
+    assert hashlib.md5((tmp_path / "vmlinuz").read_bytes()).hexdigest() == kernel["checksum"]
+
+    qemu = shutil.which("qemu-system-x86_64")
+    assert qemu, "qemu-system-x86 is not installed (scripts/bootstrap installs it)"
+    console = tmp_path / "console.log"
+    vm = subprocess.Popen(
+        [qemu, "-accel", "tcg,tb-size=64", "-m", "128", "-nographic", "-no-reboot",
+         "-kernel", str(tmp_path / "vmlinuz"), "-initrd", str(tmp_path / "initrd"),
+         "-append", "console=ttyS0 quiet panic=-1", "-nic", "user,model=virtio-net-pci"],
+        stdout=console.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while b"gureum-guest: ready" not in console.read_bytes():
+            assert vm.poll() is None, console.read_bytes()[-2000:]
+            assert time.monotonic() < deadline, console.read_bytes()[-2000:]
+            time.sleep(0.5)
+    finally:
+        vm.kill()
+        vm.wait()
+    output = console.read_bytes().decode(errors="replace")
+    assert "gureum-guest: booting" in output and "gureum-guest: address 10.0.2.15" in output

@@ -13,6 +13,10 @@ class ImageSettings(BaseModel):
         [], description="Hosts the web-download import may fetch from; empty turns the "
         "method off (glance's import filtering).")
     web_download_ports: list[int] = Field([80, 443], description="Ports it may fetch from.")
+    default_guest: bool = Field(
+        True, description="Build the small default guest (a Debian cloud kernel and a "
+        "busybox initramfs, from apt, cached in ~/.cache/gureum) and register it at "
+        "bootstrap as the public image gureum-guest.")
     default_limits: dict[str, int] = Field(
         {"image_count_total": 100, "image_count_uploading": 10,
          "image_size_total": 102400, "image_stage_total": 102400},
