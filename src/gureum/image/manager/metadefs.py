@@ -155,14 +155,20 @@ class MetadefManager(RecordManager):
                 found[item.kind].append(item)
         return found
 
-    async def _add_item(self, session: AsyncSession, row: MetadefNamespace, kind: str,
-                        name: str, body: dict[str, Any]) -> MetadefItem:
+    @staticmethod
+    async def _check_free(session: AsyncSession, row: MetadefNamespace, kind: str,
+                          name: str) -> None:
+        """Glance's 409 for a second item of one kind and name in a namespace."""
         taken = (await session.scalars(select(MetadefItem.id).where(
             MetadefItem.namespace_id == row.id, MetadefItem.kind == kind,
             MetadefItem.name == name))).first()
         if taken is not None:
             raise Conflict(f"A metadata definition {KINDS[kind]} with name={name} already "
                            f"exists in namespace={row.namespace}.")
+
+    async def _add_item(self, session: AsyncSession, row: MetadefNamespace, kind: str,
+                        name: str, body: dict[str, Any]) -> MetadefItem:
+        await self._check_free(session, row, kind, name)
         if kind == "resource_type":
             await insert_if_absent(session, MetadefResourceType, name=name)
         item = MetadefItem(namespace_id=row.id, kind=kind, name=name, body=body)
@@ -205,13 +211,7 @@ class MetadefManager(RecordManager):
             row = await self._namespace(session, context, namespace, writing=True)
             item = await self._item(session, row, kind, name)
             if new_name != name:
-                taken = (await session.scalars(select(MetadefItem.id).where(
-                    MetadefItem.namespace_id == row.id, MetadefItem.kind == kind,
-                    MetadefItem.name == new_name))).first()
-                if taken is not None:
-                    raise Conflict(f"A metadata definition {KINDS[kind]} with "
-                                   f"name={new_name} already exists in "
-                                   f"namespace={namespace}.")
+                await self._check_free(session, row, kind, new_name)
             item.name, item.body = new_name, body
             await session.flush()
             return item

@@ -58,16 +58,28 @@ class TransferManager(RecordManager):
         row = await self._load(image_id)
         if not row.disk_format or not row.container_format:
             raise errors.FormatsNotSet()
-        async with self.db.session(lock=self.quota.lock(row.owner)) as session:
-            await self.quota.check(session, row.owner, image_count_uploading=1,
-                                   **{quota: expected or 0})
-            allowed = await self.quota.remaining_bytes(session, row.owner, quota)
-            moved = await session.execute(update(Image).where(
-                Image.id == image_id, Image.status == "queued").values(status=target))
-        if not moved.rowcount:  # type: ignore[attr-defined]
-            current = (await self._load(image_id)).status
-            raise errors.InvalidTransition(current=current, target=target)
+        allowed = await self._move_within_quota(row, "queued", target, quota,
+                                                image_count_uploading=1,
+                                                **{quota: expected or 0})
         return row, allowed
+
+    async def _move_within_quota(self, row: Image, current: str, target: str,
+                                 remaining_of: str | None = None, **deltas: int
+                                 ) -> int | None:
+        """current → target if the owner's quotas allow the deltas, checked and moved in
+        one transaction under the owner's quota lock; answers the bytes still allowed
+        under `remaining_of` (None: unlimited or not asked)."""
+        allowed = None
+        async with self.db.session(lock=self.quota.lock(row.owner)) as session:
+            await self.quota.check(session, row.owner, **deltas)
+            if remaining_of is not None:
+                allowed = await self.quota.remaining_bytes(session, row.owner, remaining_of)
+            moved = await session.execute(update(Image).where(
+                Image.id == row.id, Image.status == current).values(status=target))
+        if not moved.rowcount:  # type: ignore[attr-defined]
+            now = (await self._load(row.id)).status
+            raise errors.InvalidTransition(current=now, target=target)
+        return allowed
 
     def _background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
@@ -162,12 +174,8 @@ class TransferManager(RecordManager):
     async def _import_staged(self, row: Image) -> None:
         if row.status != "uploading" or not self.staging.exists(row.id):
             raise errors.InvalidTransition(current=row.status, target="importing")
-        async with self.db.session(lock=self.quota.lock(row.owner)) as session:
-            await self.quota.check(session, row.owner, image_size_total=row.size or 0)
-            moved = await session.execute(update(Image).where(
-                Image.id == row.id, Image.status == "uploading").values(status="importing"))
-        if not moved.rowcount:  # type: ignore[attr-defined]
-            raise errors.InvalidTransition(current=row.status, target="importing")
+        await self._move_within_quota(row, "uploading", "importing",
+                                      image_size_total=row.size or 0)
         self._background(self._finish_staged(row))
 
     async def _finish_staged(self, row: Image) -> None:
