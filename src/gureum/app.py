@@ -32,12 +32,15 @@ from gureum.image import guest, metadef_catalog
 from gureum.image import service as image
 from gureum.image.manager import ImageManager
 from gureum.image.store import FilesystemStore
+from gureum.network import service as network
+from gureum.network.manager import NetworkManager
 from gureum.settings import Settings
 
 log = logging.getLogger(__name__)
-ROLES = ("identity", "image")
+ROLES = ("identity", "image", "network")
 MIGRATIONS = ((identity.MIGRATIONS, identity.VERSION_TABLE),
-              (image.MIGRATIONS, image.VERSION_TABLE))
+              (image.MIGRATIONS, image.VERSION_TABLE),
+              (network.MIGRATIONS, network.VERSION_TABLE))
 
 
 class Cloud:
@@ -48,6 +51,7 @@ class Cloud:
         self.bus: buses.Bus | None = None
         self.identity: IdentityManager | None = None
         self.image: ImageManager | None = None
+        self.network: NetworkManager | None = None
         self.router = Router()
         self._clients: list[IdentityClient] = []
         self._background: asyncio.Future[None] | None = None
@@ -60,7 +64,9 @@ class Cloud:
         base = self.settings.base_url
         return [CatalogEntry("identity", "keystone", f"{base}{identity.PATH}"),
                 CatalogEntry("image", "glance", f"{base}{image.PATH}", service_user="glance",
-                             limits=self.settings.image.default_limits)]
+                             limits=self.settings.image.default_limits),
+                CatalogEntry("network", "neutron", f"{base}{network.PATH}",
+                             service_user="neutron")]
 
     async def start(self, *, bootstrap_data: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -98,6 +104,12 @@ class Cloud:
             if bootstrap_data and settings.default_guest:
                 # In the background: the cloud is usable while the guest is fetched.
                 self._background = asyncio.ensure_future(self.register_default_guest())
+
+        if "network" in self.roles:
+            self.network = NetworkManager(self.db, self.bus, self.settings.network)
+            self.mount(network.PATH, network.create_app(
+                self.network, await self.authenticator(self.identity_client("neutron")),
+                self.policy_file("network")))
 
     async def register_default_guest(self) -> None:
         assert self.identity is not None and self.image is not None

@@ -16,6 +16,7 @@ from pydantic_settings import (
 
 from gureum.identity.config import IdentitySettings
 from gureum.image.config import ImageSettings
+from gureum.network.config import NetworkSettings
 
 
 class Settings(BaseSettings):
@@ -36,6 +37,7 @@ class Settings(BaseSettings):
     service_password: SecretStr | None = Field(None, description="Else generated, kept in DIR.")
     identity: IdentitySettings = IdentitySettings()
     image: ImageSettings = ImageSettings()
+    network: NetworkSettings = NetworkSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],

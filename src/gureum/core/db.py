@@ -4,7 +4,8 @@ migrations, one environment per service, each with its own version table."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,20 +69,28 @@ class Database:
         self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
-    async def session(self, lock: str | None = None) -> AsyncIterator[AsyncSession]:
+    async def session(self, lock: str | Sequence[str] | None = None,
+                      ) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
-        With `lock`, transactions naming the same key run one at a time, across processes
-        on PostgreSQL: what a check-then-write (a quota) needs to stay true under races."""
+        With `lock` (a key or several), transactions naming the same key run one at a time,
+        across processes on PostgreSQL: what a check-then-write (a quota, a free address)
+        needs to stay true under races. Keys are taken in sorted order, so two sessions
+        asking for the same keys never deadlock."""
         if lock is None:
             async with self._sessions() as session, session.begin():
                 yield session
             return
-        async with self._locks.setdefault(lock, asyncio.Lock()), self._sessions() as session, \
-                session.begin():
+        keys = sorted({lock} if isinstance(lock, str) else set(lock))
+        async with contextlib.AsyncExitStack() as stack:
+            for key in keys:
+                await stack.enter_async_context(self._locks.setdefault(key, asyncio.Lock()))
+            session = await stack.enter_async_context(self._sessions())
+            await stack.enter_async_context(session.begin())
             if not self.is_sqlite:
-                await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                                      {"key": lock})
+                for key in keys:
+                    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                                          {"key": key})
             yield session
 
     async def migrate(self, migrations: Path, version_table: str) -> None:
