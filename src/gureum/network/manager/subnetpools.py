@@ -1,0 +1,9 @@
+"""(being written)"""
+
+from __future__ import annotations
+
+from gureum.network.manager.base import ManagerBase
+
+
+class SubnetPools(ManagerBase):
+    pass
