@@ -33,20 +33,32 @@ from gureum.image import service as image
 from gureum.image.manager import ImageManager
 from gureum.image.store import FilesystemStore
 from gureum.network import service as network
+from gureum.network.agent import NetworkAgent, driver_for
+from gureum.network.bootstrap import create_default_networks
 from gureum.network.manager import NetworkManager
+from gureum.network.messages import KINDS
 from gureum.settings import Settings
 
 log = logging.getLogger(__name__)
 ROLES = ("identity", "image", "network")
+# The network agents of some hosts (`gureum network-agent`); `gureum up` runs them too.
+AGENT_ROLE = "network-agent"
+EMBEDDED = (*ROLES, AGENT_ROLE)
 MIGRATIONS = ((identity.MIGRATIONS, identity.VERSION_TABLE),
               (image.MIGRATIONS, image.VERSION_TABLE),
               (network.MIGRATIONS, network.VERSION_TABLE))
 
 
 class Cloud:
-    def __init__(self, settings: Settings, roles: tuple[str, ...] = ROLES) -> None:
+    def __init__(self, settings: Settings, roles: tuple[str, ...] = EMBEDDED,
+                 agent_hosts: list[str] | None = None,
+                 agent_kinds: tuple[str, ...] = KINDS) -> None:
         self.settings = settings
         self.roles = roles
+        self.agent_hosts = (agent_hosts if agent_hosts is not None
+                            else settings.network.agent_hosts)
+        self.agent_kinds = agent_kinds
+        self.network_agents: dict[str, NetworkAgent] = {}
         self.db: Database | None = None
         self.bus: buses.Bus | None = None
         self.identity: IdentityManager | None = None
@@ -70,6 +82,11 @@ class Cloud:
 
     async def start(self, *, bootstrap_data: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.roles == (AGENT_ROLE,):  # agents reach the cloud by the bus alone
+            self.bus = buses.connect(self.settings.bus_url)
+            await self.bus.start()
+            await self.start_network_agents()
+            return
         self.db = Database(self.settings.database)
         for migrations, version_table in MIGRATIONS:
             await self.db.migrate(migrations, version_table)
@@ -107,9 +124,38 @@ class Cloud:
 
         if "network" in self.roles:
             self.network = NetworkManager(self.db, self.bus, self.settings.network)
+            await self.network.start_agents_rpc()
             self.mount(network.PATH, network.create_app(
                 self.network, await self.authenticator(self.identity_client("neutron")),
                 self.policy_file("network")))
+        if AGENT_ROLE in self.roles:
+            await self.start_network_agents()
+        if bootstrap_data and self.settings.network.public_network:
+            await self.bootstrap_networks()
+
+    async def start_network_agents(self) -> None:
+        """One agent per host, each with its own driver, over the bus (in process or
+        not, the same messages)."""
+        assert self.bus is not None
+        for host in self.agent_hosts:
+            agent = NetworkAgent(self.bus, host, driver_for(self.settings.network.driver),
+                                 self.settings.network, self.agent_kinds)
+            await agent.start()
+            self.network_agents[host] = agent
+
+    async def bootstrap_networks(self) -> None:
+        """DevStack's public and private networks and router1 (with a control plane of
+        its own when this process does not serve the network API: `gureum bootstrap`)."""
+        assert self.db is not None and self.bus is not None and self.identity is not None
+        manager = self.network or NetworkManager(self.db, self.bus, self.settings.network)
+        projects = {name: await self.identity.list_projects({"name": name,
+                                                             "domain_id": "default"})
+                    for name in ("admin", "demo")}
+        if not projects["admin"]:
+            return
+        await create_default_networks(manager, self.settings.network,
+                                      projects["admin"][0].id,
+                                      projects["demo"][0].id if projects["demo"] else None)
 
     async def register_default_guest(self) -> None:
         assert self.identity is not None and self.image is not None
@@ -143,6 +189,9 @@ class Cloud:
         return authenticator
 
     async def stop(self) -> None:
+        for agent in self.network_agents.values():
+            await agent.stop()
+        self.network_agents.clear()
         if self._background is not None:
             self._background.cancel()
             with contextlib.suppress(BaseException):

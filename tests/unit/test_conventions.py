@@ -16,6 +16,9 @@ from gureum.identity.tokens import KeyRepository
 from gureum.image import service as image
 from gureum.image.manager import ImageManager
 from gureum.image.store import FilesystemStore
+from gureum.network import service as network
+from gureum.network.config import NetworkSettings
+from gureum.network.manager import NetworkManager
 
 # Writes that take no body: DELETE of a token; actions named by their URL.
 BODYLESS = {"/v3/auth/tokens", "/v2/images/{image_id}/actions/deactivate",
@@ -29,11 +32,16 @@ def apps(tmp_path: Path) -> list[ServiceApp]:
                               KeyRepository(tmp_path / "k"), KeyRepository(tmp_path / "c"))
     stores = {"file": FilesystemStore(tmp_path / "i")}
     images = ImageManager(None, bus, stores, FilesystemStore(tmp_path / "s"))  # type: ignore[arg-type]
+    networks = NetworkManager(None, bus, NetworkSettings())  # type: ignore[arg-type]
     return [identity.create_app(manager, None, "http://x/identity"),
-            image.create_app(images, identity.LocalAuthenticator(manager), None)]
+            image.create_app(images, identity.LocalAuthenticator(manager), None),
+            network.create_app(networks, identity.LocalAuthenticator(manager), None)]
 
 
-@pytest.mark.parametrize("index", [0, 1], ids=["identity", "image"])
+SERVICES = pytest.mark.parametrize("index", [0, 1, 2], ids=["identity", "image", "network"])
+
+
+@SERVICES
 def test_every_route_has_a_registered_policy_or_is_public(tmp_path: Path, index: int) -> None:
     app = apps(tmp_path)[index]
     registered = app.policy.names()
@@ -44,8 +52,11 @@ def test_every_route_has_a_registered_policy_or_is_public(tmp_path: Path, index:
         assert route.policy in registered, f"{route.policy} is not a registered rule"
 
 
-@pytest.mark.parametrize("index", [0, 1], ids=["identity", "image"])
+@SERVICES
 def test_every_post_and_patch_has_a_schema(tmp_path: Path, index: int) -> None:
-    for route in apps(tmp_path)[index].routes:
-        if route.method in ("POST", "PATCH") and route.path not in BODYLESS:
+    """And every network PUT: neutron updates with PUT and a body."""
+    app = apps(tmp_path)[index]
+    writes = ("POST", "PATCH", "PUT") if app.name == "network" else ("POST", "PATCH")
+    for route in app.routes:
+        if route.method in writes and route.path not in BODYLESS:
             assert route.schema is not None, f"{route.method} {route.path} has no schema"

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
 import time
 from collections.abc import Coroutine, Iterator
@@ -15,10 +16,11 @@ from typing import Any
 
 import uvicorn
 
-from gureum.app import ROLES, Cloud
+from gureum.app import AGENT_ROLE, ROLES, Cloud
 from gureum.core.policy import PolicyEngine, sample_yaml
 from gureum.identity import policies as identity_policies
 from gureum.identity.tokens import KeyRepository
+from gureum.network.messages import KINDS
 from gureum.settings import Settings
 
 POLICIES = {"identity": identity_policies.RULES}
@@ -105,6 +107,40 @@ def cmd_role(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_network_agent(args: argparse.Namespace) -> int:
+    """A host's network agents (scaled out): no API, no database, only the bus."""
+    host = args.agent_host or socket.gethostname()
+    asked = set(args.kinds.split(","))
+    kinds = tuple(k for k in KINDS if k in asked)
+    settings = _settings(args)
+    if asked - set(KINDS) or not kinds:
+        print(f"gureum network-agent: --kinds takes some of {','.join(KINDS)}",
+              file=sys.stderr)
+        return 2
+    if not (settings.bus_url or "").startswith(("amqp://", "amqps://")):
+        print("gureum network-agent: agents of their own need a shared bus "
+              "(GUREUM_BUS_URL=amqp://…); `gureum up` runs its agents itself",
+              file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        cloud = Cloud(settings, roles=(AGENT_ROLE,), agent_hosts=[host], agent_kinds=kinds)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await cloud.start(bootstrap_data=False)
+        try:
+            print(f"gureum network-agent ({'+'.join(kinds)}) running for host {host}",
+                  flush=True)
+            await stop.wait()
+        finally:
+            await cloud.stop()
+
+    _run(run())
+    return 0
+
+
 def cmd_bootstrap(args: argparse.Namespace) -> int:
     async def run() -> None:
         cloud = Cloud(_settings(args), roles=())
@@ -147,6 +183,14 @@ def parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(role, help=f"run only the {role} API (scaled out)")
         _serving(sub)
         sub.set_defaults(run=cmd_role)
+    agent = commands.add_parser(AGENT_ROLE, help="run a host's network agents (L2, DHCP, "
+                                "L3) against the bus (scaled out)")
+    _common(agent)
+    agent.add_argument("--host", dest="agent_host",
+                       help="the host the agents serve (default: this machine's name)")
+    agent.add_argument("--kinds", default=",".join(KINDS),
+                       help=f"which agents to run (default {','.join(KINDS)})")
+    agent.set_defaults(run=cmd_network_agent)
     boot = commands.add_parser("bootstrap", help="migrate the database, create the first "
                                "users, projects and catalog, write clouds.yaml")
     _serving(boot)

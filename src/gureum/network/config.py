@@ -30,8 +30,8 @@ class NetworkSettings(BaseModel):
     agent_down_time: int = Field(75, ge=1, description="Seconds without a heartbeat "
                                  "after which an agent is shown dead.")
     report_interval: float = Field(30.0, gt=0, description="Seconds between heartbeats.")
-    driver: str = Field("noop", description="Data plane driver of the agents: noop (wires "
-                        "nothing, records what it was told) or linux.")
+    driver: str = Field("fake", description="Data plane driver of the agents: fake (wires "
+                        "nothing, records what it was told; 'noop' is the same) or linux.")
     quotas: dict[str, int] = Field(
         {"network": 100, "subnet": 100, "subnetpool": -1, "port": 500, "router": 10,
          "floatingip": 50, "security_group": 10, "security_group_rule": 100,

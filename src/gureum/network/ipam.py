@@ -113,6 +113,24 @@ def pool_addresses(pools: list[dict[str, str]]) -> Iterator[str]:
             yield str(ipaddress.ip_address(value))
 
 
+def windows(pools: list[dict[str, str]], after: str | None, size: int,
+            ) -> Iterator[list[str]]:
+    """The pools' addresses in chunks, starting after `after` and wrapping around to end
+    with it: every address once, computed (not walked) however large the pools."""
+    ranges = sorted((int(ipaddress.ip_address(p["start"])), int(ipaddress.ip_address(p["end"])))
+                    for p in pools)
+    if not ranges:
+        return
+    make = ipaddress.ip_address
+    hint = int(make(after)) if after is not None and in_pools(after, pools) else None
+    order = ([(max(low, hint + 1), high) for low, high in ranges if high > hint] +
+             [(low, min(high, hint)) for low, high in ranges if low <= hint]
+             if hint is not None else ranges)
+    for low, high in order:
+        for first in range(low, high + 1, size):
+            yield [str(make(v)) for v in range(first, min(first + size, high + 1))]
+
+
 def first_free(pools: list[dict[str, str]], taken: Container[str]) -> str | None:
     for address in pool_addresses(pools):
         if address not in taken:

@@ -90,3 +90,19 @@ RULES = [
     Rule("delete_tags", OWNER, "Untag a resource."),
     Rule("get_tags", READER, "Read a resource's tags."),
 ]
+
+# RBAC: only admins share with every project (neutron's restrict_wildcard); checked when the
+# target is `*`.
+RULES += [
+    Rule("create_rbac_policy:target_tenant", ADMIN, "Share an object with every project."),
+    Rule("update_rbac_policy:target_tenant", ADMIN, "Share an object with every project."),
+]
+
+# Routers and floating IPs: only admins pick a floating IP's address (neutron's default).
+RULES += [
+    Rule("create_floatingip:floating_ip_address", ADMIN, "Choose a floating IP's address."),
+]
+RULES += [
+    Rule("add_extraroutes", OWNER, "Add routes to a router (extraroute-atomic)."),
+    Rule("remove_extraroutes", OWNER, "Remove routes from a router (extraroute-atomic)."),
+]

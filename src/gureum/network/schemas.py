@@ -13,12 +13,13 @@ NULLABLE_UUID = {"type": ["string", "null"], "maxLength": 64}
 PROJECT = {"project_id": UUID, "tenant_id": UUID}
 STANDARD = {"name": NULLABLE_TEXT, "description": NULLABLE_TEXT}
 STRINGS = {"type": "array", "items": {"type": "string", "maxLength": 255}}
-SEG_ID = {"type": ["integer", "string", "null"], "pattern": "^[0-9]+$"}
 
 PROVIDER: dict[str, Any] = {
     "provider:network_type": {"type": "string"},
     "provider:physical_network": NULLABLE_TEXT,
-    "provider:segmentation_id": {"type": ["integer", "null"], "minimum": 0},
+    # The CLI sends it as a string; neutron converts.
+    "provider:segmentation_id": {"type": ["integer", "string", "null"], "minimum": 0,
+                                 "pattern": "^[0-9]+$"},
 }
 NETWORK_FIELDS: dict[str, Any] = {
     **STANDARD, "admin_state_up": BOOLEAN, "shared": BOOLEAN, "router:external": BOOLEAN,
@@ -68,9 +69,49 @@ PORT_FIELDS: dict[str, Any] = {
     "binding:vnic_type": {"enum": ["normal", "direct", "macvtap", "baremetal",
                                    "direct-physical", "virtio-forwarder", "smart-nic",
                                    "vdpa", "remote-managed"]},
-    "binding:profile": {"type": ["object", "null"]}, "dns_name": NULLABLE_TEXT,
+    "binding:profile": {"type": ["object", "null"]},
     "qos_policy_id": {"type": "null"}, "propagate_uplink_status": BOOLEAN,
 }
 CREATE_PORT = envelope("port", obj({**PORT_FIELDS, **PROJECT, "network_id": UUID},
                                    required=("network_id",)))
 UPDATE_PORT = envelope("port", obj({**PORT_FIELDS, "network_id": {}}))
+
+SECURITY_GROUP_FIELDS: dict[str, Any] = {**STANDARD, "stateful": BOOLEAN}
+CREATE_SECURITY_GROUP = envelope("security_group", obj({**SECURITY_GROUP_FIELDS, **PROJECT}))
+UPDATE_SECURITY_GROUP = envelope("security_group", obj(SECURITY_GROUP_FIELDS))
+PORT_NUMBER = {"type": ["integer", "string", "null"]}
+SECURITY_GROUP_RULE = obj({
+    "security_group_id": UUID, "direction": {"enum": ["ingress", "egress"]},
+    "ethertype": {"type": "string"}, "protocol": {"type": ["string", "integer", "null"]},
+    "port_range_min": PORT_NUMBER, "port_range_max": PORT_NUMBER,
+    "remote_ip_prefix": {"type": ["string", "null"]}, "remote_group_id": NULLABLE_UUID,
+    "description": NULLABLE_TEXT, **PROJECT}, required=("security_group_id", "direction"))
+# One rule, or several at once (neutron's bulk create; all in one group).
+CREATE_SECURITY_GROUP_RULE: dict[str, Any] = {
+    **obj({"security_group_rule": SECURITY_GROUP_RULE,
+           "security_group_rules": {"type": "array", "items": SECURITY_GROUP_RULE,
+                                    "minItems": 1}}),
+    "minProperties": 1, "maxProperties": 1}
+
+# ---------------------------------------------------------------- routers, floating IPs
+GATEWAY_INFO = {"type": ["object", "null"], "properties": {
+    "network_id": UUID, "enable_snat": BOOLEAN,
+    "external_fixed_ips": {"type": ["array", "null"], "items": FIXED_IP}},
+    "additionalProperties": False}
+ROUTER_FIELDS: dict[str, Any] = {**STANDARD, "admin_state_up": BOOLEAN,
+                                 "external_gateway_info": GATEWAY_INFO}
+CREATE_ROUTER = envelope("router", obj({**ROUTER_FIELDS, **PROJECT,
+                                        "availability_zone_hints": STRINGS}))
+UPDATE_ROUTER = envelope("router", obj({**ROUTER_FIELDS,
+                                        "routes": {"type": ["array", "null"], "items": ROUTE}}))
+ROUTER_INTERFACE = obj({"subnet_id": UUID, "port_id": UUID})
+FLOATINGIP_FIELDS: dict[str, Any] = {
+    "description": NULLABLE_TEXT, "port_id": NULLABLE_UUID,
+    "fixed_ip_address": {"type": ["string", "null"]}, "qos_policy_id": {"type": "null"}}
+CREATE_FLOATINGIP = envelope("floatingip", obj({
+    **FLOATINGIP_FIELDS, **PROJECT, "floating_network_id": UUID,
+    "floating_ip_address": {"type": ["string", "null"]}, "subnet_id": NULLABLE_UUID},
+    required=("floating_network_id",)))
+UPDATE_FLOATINGIP = envelope("floatingip", obj(FLOATINGIP_FIELDS))
+EXTRAROUTES = envelope("router", obj({"routes": {"type": "array", "items": ROUTE}},
+                                     required=("routes",)))

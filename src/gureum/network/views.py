@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gureum.network.models import Network, Port, Segment, Subnet
+from gureum.network.models import Network, Segment, Subnet
 
 
 def isotime(moment: datetime) -> str:
@@ -56,7 +56,7 @@ def subnet(row: Subnet, tags: list[str]) -> dict[str, Any]:
     }
 
 
-def port(row: Port, fixed_ips: list[dict[str, str]], groups: list[str],
+def port(row: Any, fixed_ips: list[dict[str, str]], groups: list[str],
          tags: list[str]) -> dict[str, Any]:
     return {
         **standard(row, tags), "name": row.name, "network_id": row.network_id,
@@ -68,10 +68,32 @@ def port(row: Port, fixed_ips: list[dict[str, str]], groups: list[str],
         "port_security_enabled": row.port_security_enabled,
         "binding:host_id": row.host, "binding:vnic_type": row.vnic_type,
         "binding:vif_type": row.vif_type, "binding:vif_details": row.vif_details,
-        "binding:profile": row.profile, "dns_name": row.dns_name,
-        "dns_assignment": [{"ip_address": ip["ip_address"], "hostname": row.dns_name or
-                            "host-" + ip["ip_address"].replace(".", "-").replace(":", "-"),
-                            "fqdn": ""} for ip in fixed_ips],
-        "propagate_uplink_status": False, "ip_allocation": "immediate",
-        "resource_request": None,
+        "binding:profile": row.profile, "propagate_uplink_status": False,
+        "ip_allocation": "immediate", "resource_request": None,
+    }
+
+
+def router(row: Any, gateway: dict[str, Any] | None, tags: list[str]) -> dict[str, Any]:
+    """`gateway`: the gateway port's network and addresses, or None."""
+    info = None
+    if gateway is not None:
+        info = {"network_id": gateway["network_id"], "enable_snat": row.enable_snat,
+                "external_fixed_ips": gateway["fixed_ips"]}
+    return {
+        **standard(row, tags), "name": row.name, "status": row.status,
+        "admin_state_up": row.admin_state_up, "external_gateway_info": info,
+        "routes": row.routes, "distributed": row.distributed, "ha": row.ha,
+        "availability_zone_hints": row.availability_zone_hints,
+        "availability_zones": ["nova"], "flavor_id": None,
+    }
+
+
+def floatingip(row: Any, port_details: dict[str, Any] | None,
+               tags: list[str]) -> dict[str, Any]:
+    return {
+        **standard(row, tags), "floating_ip_address": row.floating_ip_address,
+        "floating_network_id": row.floating_network_id, "router_id": row.router_id,
+        "port_id": row.port_id, "fixed_ip_address": row.fixed_ip_address,
+        "status": row.status, "port_details": port_details, "dns_domain": "",
+        "dns_name": "", "port_forwardings": [], "qos_policy_id": None,
     }

@@ -31,6 +31,11 @@ EXTENSIONS = [
      "For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, "
      "server-ip-address, bootfile-name)"),
     ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("extraroute-atomic", "Atomically add/remove extra routes",
+     "Edit extra routes of a router on server side by atomically adding/removing extra "
+     "routes"),
+    ("fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute "
+     "to Floating IP resource"),
     ("ip-substring-filtering", "IP address substring filtering",
      "Provides IP address substring filtering when listing ports"),
     ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),

@@ -9,7 +9,7 @@ from gureum.core.api import Request, Router
 from gureum.network import schemas, views
 from gureum.network.api.collection import enforce_fields, hidden, list_query, listed, strip
 from gureum.network.manager import NetworkManager
-from gureum.network.models import Port
+from gureum.network.manager.ports import PortDetails
 
 router = Router("/v2.0/ports")
 
@@ -19,13 +19,9 @@ async def target(req: Request, manager: NetworkManager) -> Mapping[str, Any]:
     return {"project_id": row.project_id, "tenant_id": row.project_id}
 
 
-async def render(req: Request, manager: NetworkManager, rows: list[Port],
-                 ) -> list[dict[str, Any]]:
-    ids = [r.id for r in rows]
-    fixed = await manager.fixed_ips_of(ids)
-    groups = await manager.groups_of(ids)
-    async with manager.db.session() as session:
-        tags = await manager.tags_of(session, ids)
+async def render(req: Request, manager: NetworkManager, rows: list[Any],
+                 details: PortDetails | None = None) -> list[dict[str, Any]]:
+    fixed, groups, tags = details or await manager.port_details([r.id for r in rows])
     hide = hidden(req, "port")
     return [strip(views.port(r, fixed[r.id], groups[r.id], tags[r.id]), hide) for r in rows]
 
@@ -41,8 +37,8 @@ async def create_port(req: Request, manager: NetworkManager) -> dict[str, Any]:
 @router.get("", policy="get_port")
 async def list_ports(req: Request, manager: NetworkManager) -> dict[str, Any]:
     query = list_query(req)
-    rows, leftover = await manager.list_ports(req.context, query)
-    return listed(req, "ports", await render(req, manager, rows), leftover, query)
+    rows, leftover, details = await manager.list_ports(req.context, query)
+    return listed(req, "ports", await render(req, manager, rows, details), leftover, query)
 
 
 @router.get("/{port_id}", policy="get_port", target=target)

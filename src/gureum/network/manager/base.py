@@ -68,6 +68,8 @@ class ManagerBase:
         self.bus = bus
         self.settings = settings
         self.agents: AgentNotifier = SilentNotifier()
+        # subnet id → the address this process handed out last there (where IPAM looks next)
+        self.ipam_hints: dict[str, str] = {}
 
     # ------------------------------------------------------------ reading
     @staticmethod

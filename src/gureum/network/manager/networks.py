@@ -251,6 +251,7 @@ class Networks(ManagerBase):
         kind = asked["provider:network_type"]
         physnet = asked.get("provider:physical_network")
         seg_id = asked.get("provider:segmentation_id")
+        seg_id = int(seg_id) if seg_id is not None else None
         if kind in ("flat", "vlan") and not physnet:
             raise errors.InvalidInput(error_message=f"physical_network required for {kind} "
                                       "provider network")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
@@ -36,14 +37,23 @@ PORT_COLUMNS = {
     "description": Port.description, "revision_number": Port.revision_number,
     "created_at": Port.created_at, "updated_at": Port.updated_at, "dns_name": Port.dns_name,
 }
+PortDetails = tuple[dict[str, list[dict[str, str]]], dict[str, list[str]],
+                    dict[str, list[str]]]
 ROUTER_PORTS = ("network:router_interface", "network:router_gateway",
                 "network:router_interface_distributed", "network:ha_router_replicated_interface")
+# Ports only their owner (a router, a floating IP) may delete.
+OWNED_PORTS = (*ROUTER_PORTS, "network:floatingip")
 # Ports the cloud makes for itself get no security groups.
 NO_SECURITY = ("network:", "neutron:")
 BINDABLE = ("binding:host_id", "binding:profile", "binding:vnic_type")
 
 
 class Ports(ManagerBase):
+    @staticmethod
+    def visible_security_groups(context: RequestContext) -> Any:
+        """Defined by the security-group part of the manager."""
+        raise NotImplementedError
+
     async def default_security_group(self, session: Any, project_id: str) -> str:
         """The project's `default` group, made on first use (the security-group part of
         the manager defines it)."""
@@ -64,30 +74,33 @@ class Ports(ManagerBase):
     # ------------------------------------------------------------ create
     async def create_port(self, context: RequestContext, spec: dict[str, Any]) -> Port:
         network_id = spec["network_id"]
-        async with self.db.session() as session:
-            network = await self.network_for(session, context, network_id)
-            await self._may_use(session, context, network, spec)
         project_id = str(spec.get("project_id") or spec.get("tenant_id")
                          or context.project_id or "")
-        port = Port(id=new_id(), project_id=project_id, network_id=network_id,
-                    name=spec.get("name") or "", description=spec.get("description") or "",
-                    admin_state_up=spec.get("admin_state_up", True),
-                    device_id=spec.get("device_id") or "",
-                    device_owner=spec.get("device_owner") or "",
-                    port_security_enabled=spec.get("port_security_enabled",
-                                                   network.port_security_enabled),
-                    extra_dhcp_opts=spec.get("extra_dhcp_opts") or [],
-                    dns_name=spec.get("dns_name") or "")
-        self._bind(port, spec)
         locks = [quota_lock(project_id, "port"), f"ipam:{network_id}"]
         async with self.db.session(lock=locks) as session:
-            await self.check_quota(session, project_id, "port", Port)
+            network = await self.network_for(session, context, network_id)
+            await self._may_use(session, context, network, spec)
+            port = Port(id=new_id(), project_id=project_id, network_id=network_id,
+                        name=spec.get("name") or "", description=spec.get("description") or "",
+                        admin_state_up=spec.get("admin_state_up", True),
+                        device_id=spec.get("device_id") or "",
+                        device_owner=spec.get("device_owner") or "",
+                        port_security_enabled=spec.get("port_security_enabled",
+                                                       network.port_security_enabled),
+                        extra_dhcp_opts=spec.get("extra_dhcp_opts") or [],
+                        dns_name=spec.get("dns_name") or "")
+            self._bind(port, spec)
+            if project_id:  # the cloud's own ports (gateways, floating IPs) count for none
+                await self.check_quota(session, project_id, "port", Port)
             port.mac_address = await self._mac(session, network_id, spec.get("mac_address"))
             port.allowed_address_pairs = self._pairs(port, spec.get("allowed_address_pairs"))
-            session.add(port)
-            await session.flush()
-            await self._allocate(session, port, spec.get("fixed_ips"))
-            await self._set_groups(session, context, port, spec.get("security_groups"))
+            # Every read first, the writes in one flush at the end: SQLite reads outside a
+            # write transaction are cheap (see core/db.py).
+            with session.no_autoflush:
+                session.add(port)
+                await self._allocate(session, port, spec.get("fixed_ips"))
+                await self._set_groups(session, context, port, spec.get("security_groups"))
+            await self._write_pending(session)
         await self.agents.port_changed(port.id, port.host, network_id)
         return port
 
@@ -222,30 +235,58 @@ class Ports(ManagerBase):
             raise errors.IpAddressInUse(net_id=port.network_id, ip_address=str(ip))
         self._record_address(session, port, subnet, str(ip))
 
-    @staticmethod
-    async def _free_address(session: Any, subnet: Subnet) -> str | None:
-        taken = set(await session.scalars(select(IPAllocation.ip_address).where(
-            IPAllocation.subnet_id == subnet.id)))
-        if subnet.gateway_ip:
-            taken.add(subnet.gateway_ip)
-        return ipam.first_free(subnet.allocation_pools, taken)
+    async def _free_address(self, session: Any, subnet: Subnet) -> str | None:
+        """The next free address after the last one this process handed out on the subnet,
+        checked a window at a time (one query for 64 candidates), wrapping around once:
+        O(1) queries however full the subnet, where loading every allocation was O(n)."""
+        hints = self.ipam_hints
+        start = hints.get(subnet.id)
+        for window in ipam.windows(subnet.allocation_pools, start, 64):
+            taken = set(await session.scalars(select(IPAllocation.ip_address).where(
+                IPAllocation.subnet_id == subnet.id, IPAllocation.ip_address.in_(window))))
+            for address in window:
+                if address not in taken and address != subnet.gateway_ip:
+                    hints[subnet.id] = address
+                    return address
+        return None
 
     @staticmethod
-    def _record_address(session: Any, port: Port, subnet: Subnet, address: str) -> None:
-        session.add(IPAllocation(subnet_id=subnet.id, ip_address=address,
-                                 network_id=port.network_id, port_id=port.id))
+    def _later(session: Any, row: Any) -> None:
+        """Rows that refer to the port: written after it (no ORM relationship orders
+        them), by _write_pending."""
+        session.info.setdefault("after_port", []).append(row)
+
+    @staticmethod
+    async def _write_pending(session: Any) -> None:
+        await session.flush()
+        session.add_all(session.info.pop("after_port", []))
+
+    def _record_address(self, session: Any, port: Port, subnet: Subnet, address: str) -> None:
+        self._later(session, IPAllocation(subnet_id=subnet.id, ip_address=address,
+                                          network_id=port.network_id, port_id=port.id))
 
     async def fixed_ips_of(self, port_ids: list[str]) -> dict[str, list[dict[str, str]]]:
-        found: dict[str, list[dict[str, str]]] = {i: [] for i in port_ids}
         async with self.db.session() as session:
-            for start in range(0, len(port_ids), 500):
-                chunk = port_ids[start:start + 500]
-                for port_id, subnet_id, address in await session.execute(
-                        select(IPAllocation.port_id, IPAllocation.subnet_id,
-                               IPAllocation.ip_address).where(
-                            IPAllocation.port_id.in_(chunk))):
+            return await self._fixed_ips(session, port_ids)
+
+    @staticmethod
+    async def _fixed_ips(session: Any, port_ids: list[str], scope: Any = None,
+                         ) -> dict[str, list[dict[str, str]]]:
+        found: dict[str, list[dict[str, str]]] = {i: [] for i in port_ids}
+        columns = (IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address)
+        for where in _in(IPAllocation.port_id, port_ids, scope):
+            for port_id, subnet_id, address in await session.execute(
+                    select(*columns).where(where)):
+                if port_id in found:
                     found[port_id].append({"subnet_id": subnet_id, "ip_address": address})
         return found
+
+    async def port_details(self, port_ids: list[str]) -> PortDetails:
+        """Fixed IPs, security groups and tags of many ports, in one transaction."""
+        async with self.db.session() as session:
+            return (await self._fixed_ips(session, port_ids),
+                    await self._groups(session, port_ids),
+                    await self.tags_of(session, port_ids))
 
     # ------------------------------------------------------------ security groups
     async def _set_groups(self, session: Any, context: RequestContext, port: Port,
@@ -253,32 +294,42 @@ class Ports(ManagerBase):
         if asked is None:
             if not port.port_security_enabled or port.device_owner.startswith(NO_SECURITY):
                 return
-            asked = [await self.default_security_group(session, port.project_id)]
+            # The project's own default group: nothing to check.
+            group_id = await self.default_security_group(session, port.project_id)
+            self._later(session, PortSecurityGroup(port_id=port.id, security_group_id=group_id))
+            return
         if asked and not port.port_security_enabled:
             raise errors.PortSecurityAndIPRequiredForSecurityGroups()
-        visible = self.owned(context, SecurityGroup)
+        visible = self.visible_security_groups(context)
         for group_id in dict.fromkeys(asked):
             stmt = select(SecurityGroup.id).where(SecurityGroup.id == group_id)
             if visible is not None:
-                stmt = stmt.where(or_(visible, SecurityGroup.shared))
+                stmt = stmt.where(visible)
             if (await session.scalars(stmt)).first() is None:
                 raise errors.SecurityGroupNotFound(id=group_id)
-            session.add(PortSecurityGroup(port_id=port.id, security_group_id=group_id))
+            self._later(session, PortSecurityGroup(port_id=port.id, security_group_id=group_id))
 
     async def groups_of(self, port_ids: list[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {i: [] for i in port_ids}
         async with self.db.session() as session:
-            for start in range(0, len(port_ids), 500):
-                for port_id, group_id in await session.execute(
-                        select(PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
-                        .where(PortSecurityGroup.port_id.in_(port_ids[start:start + 500]))):
+            return await self._groups(session, port_ids)
+
+    @staticmethod
+    async def _groups(session: Any, port_ids: list[str], scope: Any = None,
+                      ) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {i: [] for i in port_ids}
+        columns = (PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
+        for where in _in(PortSecurityGroup.port_id, port_ids, scope):
+            for port_id, group_id in await session.execute(select(*columns).where(where)):
+                if port_id in found:
                     found[port_id].append(group_id)
         return found
 
     # ------------------------------------------------------------ read
     async def list_ports(self, context: RequestContext, query: ListQuery,
-                         ) -> tuple[list[Port], dict[str, list[str]]]:
-        stmt = select(Port)
+                         ) -> tuple[list[Any], dict[str, list[str]], PortDetails]:
+        """Ports as plain rows, with their addresses, groups and tags, in one transaction;
+        the details of a whole unpaged list come by subquery, not by thousands of ids."""
+        stmt = select(*Port.__table__.columns)
         visible = self.visible_ports(context)
         if visible is not None:
             stmt = stmt.where(visible)
@@ -291,7 +342,14 @@ class Ports(ManagerBase):
                 PortSecurityGroup.security_group_id.in_(leftover.pop("security_groups")))))
         stmt = tagged(stmt, Port.id, query.tags)
         async with self.db.session() as session:
-            return await paged(session, stmt, Port, PORT_COLUMNS, query), leftover
+            rows = await paged(session, stmt, Port, PORT_COLUMNS, query, plain=True)
+            ids = [r.id for r in rows]
+            scope = (stmt.with_only_columns(Port.id) if not query.limit and not query.marker
+                     and len(ids) > 500 else ids)
+            details = (await self._fixed_ips(session, ids, scope),
+                       await self._groups(session, ids, scope),
+                       await self.tags_of(session, ids))
+        return rows, leftover, details
 
     async def show_port(self, context: RequestContext, port_id: str) -> Port:
         async with self.db.session() as session:
@@ -325,6 +383,7 @@ class Ports(ManagerBase):
                     await session.scalars(select(PortSecurityGroup.port_id).where(
                         PortSecurityGroup.port_id == port_id))).first():
                 raise errors.PortSecurityPortHasSecurityGroup()
+            await self._write_pending(session)
             if any(key in spec for key in BINDABLE):
                 self._bind(port, spec)
                 if port.host != old_host:
@@ -377,9 +436,11 @@ class Ports(ManagerBase):
                           internal: bool = False) -> None:
         async with self.db.session() as session:
             port = await self.port_for(session, context, port_id)
-            if port.device_owner in ROUTER_PORTS and not internal:
+            if port.device_owner in OWNED_PORTS and not internal:
                 raise errors.L3PortInUse(port_id=port_id, device_owner=port.device_owner)
             # A floating IP outlives the port it pointed at, as in neutron.
+            routers = set(await session.scalars(select(FloatingIP.router_id).where(
+                FloatingIP.port_id == port_id, FloatingIP.router_id.is_not(None))))
             await session.execute(update(FloatingIP).where(FloatingIP.port_id == port_id)
                                   .values(port_id=None, fixed_ip_address=None,
                                           router_id=None, status="DOWN"))
@@ -389,6 +450,9 @@ class Ports(ManagerBase):
             await session.execute(delete(Tag).where(Tag.resource_id == port_id))
             await session.delete(port)
         await self.agents.port_deleted(port_id, port.host, port.network_id)
+        for router_id in routers:
+            if router_id:
+                await self.agents.router_changed(router_id)
 
     async def set_port_status(self, port_id: str, status: str, **binding: Any) -> None:
         """What agents report (through the plugin RPC): wired → ACTIVE, and the binding."""
@@ -399,6 +463,16 @@ class Ports(ManagerBase):
             port.status = status
             for key, value in binding.items():
                 setattr(port, key, value)
+
+
+def _in(column: Any, ids: list[str], scope: Any) -> Iterator[Any]:
+    """WHERE clauses covering `ids`: one subquery when given (a whole list), else chunks
+    small enough for any database's parameter limit."""
+    if scope is not None and not isinstance(scope, list):
+        yield column.in_(scope)
+        return
+    for start in range(0, len(ids), 500):
+        yield column.in_(ids[start:start + 500])
 
 
 def _fixed_ip_filter(entry: str) -> Any:
