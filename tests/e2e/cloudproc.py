@@ -144,3 +144,19 @@ def image_role(port: int, state_dir: Path, env: dict[str, str]) -> CloudProcess:
                         env, f"http://127.0.0.1:{port}/image",
                         state_dir.parent / "image.log", name="image",
                         ready_path="/healthcheck")
+
+
+def network_role(port: int, state_dir: Path, env: dict[str, str]) -> CloudProcess:
+    """`gureum network` alone: the Network API and the agents' RPC server."""
+    return CloudProcess(["network", "--state-dir", str(state_dir), "--port", str(port)],
+                        env, f"http://127.0.0.1:{port}/networking",
+                        state_dir.parent / "network.log", name="network",
+                        ready_path="/healthcheck")
+
+
+def network_agent(host: str, state_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`gureum network-agent` for one host: no API, no database, only RabbitMQ."""
+    log = (state_dir.parent / f"agent-{host}.log").open("wb")
+    return subprocess.Popen([str(BIN / "gureum"), "network-agent", "--state-dir",
+                             str(state_dir), "--host", host], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)

@@ -29,6 +29,8 @@ from tests.e2e.cloudproc import (
     identity_role,
     image_role,
     needs_services,
+    network_agent,
+    network_role,
     scaled_env,
 )
 from tests.harness import free_port
@@ -225,6 +227,45 @@ def test_the_image_role_works_beside_them(scaled: Scaled, admin_token: str) -> N
     finally:
         assert image.terminate(10) == 0, image.output()
     assert "Traceback" not in image.output(), image.output()
+
+
+def test_network_role_and_an_agent_process(scaled: Scaled, admin_token: str) -> None:
+    """`gureum network` and `gureum network-agent --host` as processes of their own: the
+    agent registers over RabbitMQ, a port bound to its host becomes ACTIVE, its DHCP
+    agent serves the network with a port of its own."""
+    env = scaled_env(scaled.database_url, GUREUM_PUBLIC_URL=scaled.a.url.removesuffix(
+        "/identity"), GUREUM_NETWORK__REPORT_INTERVAL="2")
+    network = network_role(free_port(), scaled.state_dir, env).wait_ready()
+    agent = network_agent("scaled-host1", scaled.state_dir, env)
+    try:
+        with httpx.Client(base_url=f"{network.url}/v2.0", timeout=15,
+                          headers={"X-Auth-Token": admin_token}) as client:
+            def agents() -> set[str]:
+                found = client.get("/agents", params={"host": "scaled-host1"}).json()
+                return {a["binary"] for a in found["agents"] if a["alive"]}
+
+            within(30, lambda: len(agents()) == 3)
+            net = client.post("/networks", json={"network": {"name": unique("scaled")}}
+                              ).json()["network"]
+            made = client.post("/subnets", json={"subnet": {
+                "network_id": net["id"], "ip_version": 4, "cidr": "10.99.0.0/24"}})
+            assert made.status_code == 201, made.text
+            port = client.post("/ports", json={"port": {
+                "network_id": net["id"], "binding:host_id": "scaled-host1"}}).json()["port"]
+
+            def status() -> str:
+                return str(client.get(f"/ports/{port['id']}").json()["port"]["status"])
+
+            within(30, lambda: status() == "ACTIVE")
+            shown = client.get(f"/ports/{port['id']}").json()["port"]
+            assert shown["binding:vif_type"] == "bridge"
+            within(30, lambda: any(p["device_owner"] == "network:dhcp" for p in client.get(
+                "/ports", params={"network_id": net["id"]}).json()["ports"]))
+    finally:
+        agent.terminate()
+        assert agent.wait(15) == 0
+        assert network.terminate(10) == 0, network.output()
+    assert "Traceback" not in network.output(), network.output()
 
 
 def test_sigterm_stops_both_cleanly(scaled: Scaled) -> None:
