@@ -49,3 +49,22 @@ def demo(cloud: RunningCloud) -> Iterator[httpx.Client]:
 @pytest.fixture()
 def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
+
+
+def network_client(cloud: RunningCloud, user: str) -> httpx.Client:
+    return httpx.Client(base_url=f"{cloud.url}/networking/v2.0", timeout=60,
+                        headers={"X-Auth-Token": cloud.token(user, user)})
+
+
+@pytest.fixture()
+def net_api(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    """httpx against the Network API as admin."""
+    with network_client(cloud, "admin") as client:
+        yield client
+
+
+@pytest.fixture()
+def demo_api(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    """httpx against the Network API as demo."""
+    with network_client(cloud, "demo") as client:
+        yield client

@@ -7,6 +7,7 @@ import asyncio
 import json
 import socket
 import threading
+import uuid
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,13 @@ class RunningCloud:
     def client(self, token: str | None) -> httpx.Client:
         headers = {"X-Auth-Token": token} if token else {}
         return httpx.Client(base_url=self.identity_url, headers=headers, timeout=30)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test (nor an earlier run on the same cloud) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def error_type(response: httpx.Response) -> str:
+    """The `type` of a neutron error body: neutron's exception name."""
+    return str(response.json()["NeutronError"]["type"])

@@ -4,7 +4,6 @@ segmentation ids, IPAM under concurrency, validation errors, listing, tenant iso
 from __future__ import annotations
 
 import ipaddress
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,25 +12,7 @@ import openstack
 import pytest
 from openstack import exceptions
 
-from tests.harness import RunningCloud
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture()
-def net_api(cloud: RunningCloud) -> Any:
-    """httpx against the network endpoint as admin."""
-    with httpx.Client(base_url=f"{cloud.url}/networking/v2.0",
-                      headers={"X-Auth-Token": cloud.token("admin", "admin")},
-                      timeout=60) as client:
-        yield client
-
-
-def error_type(response: httpx.Response) -> str:
-    return str(response.json()["NeutronError"]["type"])
-
+from tests.harness import RunningCloud, error_type, unique
 
 # ---------------------------------------------------------------- networks and segments
 

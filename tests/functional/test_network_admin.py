@@ -21,17 +21,9 @@ import pytest
 from openstack import exceptions
 
 from gureum.network.api import routers as routers_api
-from tests.harness import RunningCloud
+from tests.harness import RunningCloud, error_type, unique
 
 Connection = openstack.connection.Connection
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def error_type(response: httpx.Response) -> str:
-    return str(response.json()["NeutronError"]["type"])
 
 
 @dataclass
@@ -74,18 +66,6 @@ def member(cloud: RunningCloud, admin_sdk: Connection) -> Iterator[Member]:
 def api(cloud: RunningCloud, token: str) -> httpx.Client:
     return httpx.Client(base_url=f"{cloud.url}/networking/v2.0",
                         headers={"X-Auth-Token": token}, timeout=60)
-
-
-@pytest.fixture()
-def net_api(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with api(cloud, cloud.token("admin", "admin")) as client:
-        yield client
-
-
-@pytest.fixture()
-def demo_api(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with api(cloud, cloud.token("demo", "demo")) as client:
-        yield client
 
 
 # ---------------------------------------------------------------- quotas

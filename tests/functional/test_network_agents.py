@@ -19,14 +19,10 @@ from sqlalchemy import update
 
 from gureum.network.drivers.fake import FakeNetworkDriver
 from gureum.network.models import Agent
-from tests.harness import RunningCloud, cloud_settings
+from tests.harness import RunningCloud, cloud_settings, unique
 
 HOST = "gureum-net1"  # the embedded agents' host (settings.network.agent_hosts)
 T = TypeVar("T")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def wait_for(probe: Callable[[], T], timeout: float = 5.0) -> T:

@@ -18,41 +18,17 @@ from openstack import exceptions
 from sqlalchemy import delete
 
 from gureum.network.models import Quota
-from tests.harness import RunningCloud
+from tests.harness import RunningCloud, error_type, unique
 
 Connection = openstack.connection.Connection
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def cidr(first: int = 10) -> str:
     return f"{first}.{random.randint(64, 250)}.{random.randint(0, 255)}.0/24"
 
 
-def error_type(response: httpx.Response) -> str:
-    return str(response.json()["NeutronError"]["type"])
-
-
 def error_message(response: httpx.Response) -> str:
     return str(response.json()["NeutronError"]["message"])
-
-
-@pytest.fixture()
-def net_api(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{cloud.url}/networking/v2.0",
-                      headers={"X-Auth-Token": cloud.token("admin", "admin")},
-                      timeout=60) as client:
-        yield client
-
-
-@pytest.fixture()
-def demo_api(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{cloud.url}/networking/v2.0",
-                      headers={"X-Auth-Token": cloud.token("demo", "demo")},
-                      timeout=60) as client:
-        yield client
 
 
 @pytest.fixture()

@@ -17,15 +17,7 @@ import pytest
 from openstack import exceptions
 
 from gureum.network.models import Quota
-from tests.harness import RunningCloud
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def error_type(response: httpx.Response) -> str:
-    return str(response.json()["NeutronError"]["type"])
+from tests.harness import RunningCloud, error_type, unique
 
 
 @dataclass
@@ -56,23 +48,6 @@ def project(cloud: RunningCloud, admin_sdk: openstack.connection.Connection,
     made = fresh_project(cloud, admin_sdk)
     yield made
     made.api.close()
-
-
-@pytest.fixture()
-def net_api(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    """httpx against the network endpoint as admin."""
-    with httpx.Client(base_url=f"{cloud.url}/networking/v2.0",
-                      headers={"X-Auth-Token": cloud.token("admin", "admin")},
-                      timeout=60) as client:
-        yield client
-
-
-@pytest.fixture()
-def demo_api(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{cloud.url}/networking/v2.0",
-                      headers={"X-Auth-Token": cloud.token("demo", "demo")},
-                      timeout=60) as client:
-        yield client
 
 
 def default_groups(api: httpx.Client, project_id: str) -> list[dict[str, Any]]:
