@@ -105,8 +105,10 @@ async def paged(session: AsyncSession, stmt: Select[Any], model: Any, columns: C
         stmt = stmt.limit(query.limit)
     # plain: rows of columns (attribute access as on the model) without the ORM's cost of
     # building and tracking objects, for lists that only render
-    rows = list((await session.execute(stmt)).all() if plain
-                else (await session.scalars(stmt)).unique())
+    if plain:  # through the connection: the ORM's result machinery costs more than SQL
+        rows = list((await (await session.connection()).execute(stmt)).all())
+    else:
+        rows = list((await session.scalars(stmt)).unique())
     return rows[::-1] if query.page_reverse else rows
 
 
