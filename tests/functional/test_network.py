@@ -341,3 +341,26 @@ def test_discovery_and_extensions(cloud: RunningCloud, net_api: httpx.Client,
     assert net_api.get("/extensions/router").json()["extension"]["alias"] == "router"
     assert net_api.get("/extensions/dvr").status_code == 404
     assert httpx.get(f"{cloud.url}/networking/v2.0/networks").status_code == 401
+
+
+def test_members_create_only_for_their_own_project(demo_api: httpx.Client,
+                                                   admin_sdk: openstack.connection.Connection,
+                                                   ) -> None:
+    admin_project = admin_sdk.identity.find_project("admin").id
+    net = demo_api.post("/networks", json={"network": {"name": unique("own")}}).json()
+    net_id = net["network"]["id"]
+    try:
+        for path, body in (("/networks", {"network": {"project_id": admin_project}}),
+                           ("/ports", {"port": {"network_id": net_id,
+                                                "project_id": admin_project}}),
+                           ("/subnets", {"subnet": {"network_id": net_id, "ip_version": 4,
+                                                    "cidr": "10.70.0.0/24",
+                                                    "tenant_id": admin_project}})):
+            response = demo_api.post(path, json=body)
+            assert response.status_code == 403, (path, response.text)
+        mismatch = demo_api.post("/ports", json={"port": {
+            "network_id": net_id, "project_id": "a", "tenant_id": "b"}})
+        assert mismatch.status_code == 400
+        assert list(admin_sdk.network.ports(network_id=net_id)) == []
+    finally:
+        demo_api.delete(f"/networks/{net_id}")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gureum.core.bus import Bus
 from gureum.core.context import RequestContext
 from gureum.core.db import Database
-from gureum.core.errors import GureumError
+from gureum.core.errors import GureumError, PolicyNotAuthorized
 from gureum.network import errors
 from gureum.network.config import NetworkSettings
 from gureum.network.models import Network, Quota, RBACPolicy, Tag
@@ -121,6 +121,20 @@ class ManagerBase:
                 if resource_id in found:
                     found[resource_id].append(tag)
         return {k: sorted(v) for k, v in found.items()}
+
+    @staticmethod
+    def project_for(context: RequestContext, spec: dict[str, Any],
+                    resource: str = "network") -> str:
+        """The project a create is for: admins may name another one (`project_id` or
+        the older `tenant_id`, which must then agree); everyone else makes their own."""
+        asked = spec.get("project_id") or spec.get("tenant_id")
+        if spec.get("tenant_id") and spec.get("project_id") and \
+                spec["tenant_id"] != spec["project_id"]:
+            raise errors.NeutronBadRequest(resource=resource,
+                                           msg="'project_id' and 'tenant_id' do not match")
+        if asked and asked != context.project_id and not is_admin(context):
+            raise PolicyNotAuthorized(rule=f"create_{resource}")
+        return str(asked or context.project_id or "")
 
     @staticmethod
     def bump(row: Any) -> None:

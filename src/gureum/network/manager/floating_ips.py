@@ -81,7 +81,7 @@ class FloatingIPs(Routers):
     # ------------------------------------------------------------ create
     async def create_floatingip(self, context: RequestContext, spec: dict[str, Any],
                                 ) -> FloatingIP:
-        project_id = self.project_for(context, spec)
+        project_id = self.project_for(context, spec, "floatingip")
         network_id = spec["floating_network_id"]
         self._fip_check_spec(spec)
         async with self.db.session(lock=quota_lock(project_id, "floatingip")) as session:

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from gureum.core.context import RequestContext
-from gureum.core.errors import Conflict, Forbidden
+from gureum.core.errors import Conflict
 from gureum.network import errors
-from gureum.network.manager.base import ManagerBase, is_admin, new_id, quota_lock
+from gureum.network.manager.base import ManagerBase, new_id, quota_lock
 from gureum.network.manager.listing import ListQuery, filtered, paged, tagged
 from gureum.network.models import (
     IPAllocation,
@@ -73,17 +73,6 @@ class Networks(ManagerBase):
             raise
         await self.agents.network_changed(network.id)
         return network
-
-    def project_for(self, context: RequestContext, spec: dict[str, Any]) -> str:
-        """Admins may create for another project; everyone else for their own."""
-        asked = spec.get("project_id") or spec.get("tenant_id")
-        if asked and spec.get("tenant_id") and spec.get("project_id") and \
-                spec["tenant_id"] != spec["project_id"]:
-            raise errors.NeutronBadRequest(resource="network",
-                                           msg="'project_id' and 'tenant_id' do not match")
-        if asked and asked != context.project_id and not is_admin(context):
-            raise Forbidden("Only admins may create resources for another project.")
-        return str(asked or context.project_id or "")
 
     @staticmethod
     def _share_rule(network: Network, target: str) -> RBACPolicy:

@@ -74,8 +74,7 @@ class Ports(ManagerBase):
     # ------------------------------------------------------------ create
     async def create_port(self, context: RequestContext, spec: dict[str, Any]) -> Port:
         network_id = spec["network_id"]
-        project_id = str(spec.get("project_id") or spec.get("tenant_id")
-                         or context.project_id or "")
+        project_id = self.project_for(context, spec, "port")
         locks = [quota_lock(project_id, "port"), f"ipam:{network_id}"]
         async with self.db.session(lock=locks) as session:
             network = await self.network_for(session, context, network_id)

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select
 
 from gureum.core.context import RequestContext
-from gureum.core.errors import Forbidden
 from gureum.network import errors
 from gureum.network.manager.base import ManagerBase, is_admin, new_id, quota_lock
 from gureum.network.manager.listing import ListQuery, filtered, paged
@@ -44,7 +43,7 @@ class RBACPolicies(ManagerBase):
         if action not in ACTIONS[object_type]:
             raise errors.InvalidActionForType(action=action, object_type=object_type,
                                               valid_actions=list(ACTIONS[object_type]))
-        project_id = self._rbac_project(context, spec)
+        project_id = self.project_for(context, spec, "rbac_policy")
         object_id = spec["object_id"]
         locks = [quota_lock(project_id, "rbac_policy"), self._rbac_lock(object_id)]
         async with self.db.session(lock=locks) as session:
@@ -66,13 +65,6 @@ class RBACPolicies(ManagerBase):
             self._rbac_reflect(network, action, policy.target_tenant, True)
         await self.agents.network_changed(object_id)
         return policy
-
-    @staticmethod
-    def _rbac_project(context: RequestContext, spec: dict[str, Any]) -> str:
-        asked = spec.get("project_id") or spec.get("tenant_id")
-        if asked and asked != context.project_id and not is_admin(context):
-            raise Forbidden("Only admins may create resources for another project.")
-        return str(asked or context.project_id or "")
 
     def _rbac_reflect(self, network: Network, action: str, target: str, granted: bool) -> None:
         """A `*` grant is the network's shared / router:external flag."""

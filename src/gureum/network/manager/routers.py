@@ -75,7 +75,7 @@ class Routers(RouterInterfaces):
 
     # ------------------------------------------------------------ create, update, delete
     async def create_router(self, context: RequestContext, spec: dict[str, Any]) -> Router:
-        project_id = self.project_for(context, spec)
+        project_id = self.project_for(context, spec, "router")
         gateway = spec.get("external_gateway_info")
         self._router_gateway_network(gateway)
         async with self.db.session(lock=quota_lock(project_id, "router")) as session:

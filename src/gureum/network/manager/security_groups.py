@@ -37,7 +37,6 @@ from sqlalchemy import delete, or_, select
 
 from gureum.core.context import RequestContext
 from gureum.core.db import insert_if_absent
-from gureum.core.errors import PolicyNotAuthorized
 from gureum.network import errors
 from gureum.network.manager.base import ManagerBase, is_admin, new_id, quota_lock
 from gureum.network.manager.listing import ListQuery, filtered, paged, tagged
@@ -174,7 +173,7 @@ class SecurityGroups(ManagerBase):
                                     spec: dict[str, Any]) -> SecurityGroup:
         name = spec.get("name") or ""
         _not_default(name)
-        project_id = _sg_project(context, spec, "create_security_group")
+        project_id = self.project_for(context, spec, "security_group")
         await self.ensure_default_security_group(context, project_id)
         stateful = spec.get("stateful")
         group = SecurityGroup(id=new_id(), project_id=project_id, name=name,
@@ -292,7 +291,7 @@ class SecurityGroups(ManagerBase):
         """One rule or a bulk of them, all in one group, all or nothing."""
         if len({s["security_group_id"] for s in specs}) > 1:
             raise errors.SecurityGroupNotSingleGroupRules()
-        projects = {_sg_project(context, s, "create_security_group_rule") for s in specs}
+        projects = {self.project_for(context, s, "security_group_rule") for s in specs}
         if len(projects) > 1:
             raise errors.SecurityGroupRulesNotSingleProject()
         project_id, group_id = projects.pop(), specs[0]["security_group_id"]
@@ -361,18 +360,6 @@ def _new_rule(group: SecurityGroup, direction: str, ethertype: str,
 def _not_default(name: str) -> None:
     if name.lower() == "default":
         raise errors.SecurityGroupDefaultAlreadyExists()
-
-
-def _sg_project(context: RequestContext, spec: dict[str, Any], rule: str) -> str:
-    """Admins may act for another project; everyone else for their own."""
-    asked = spec.get("project_id") or spec.get("tenant_id")
-    if spec.get("project_id") and spec.get("tenant_id") and \
-            spec["project_id"] != spec["tenant_id"]:
-        raise errors.NeutronBadRequest(resource=rule.removeprefix("create_"),
-                                       msg="'project_id' and 'tenant_id' do not match")
-    if asked and asked != context.project_id and not is_admin(context):
-        raise PolicyNotAuthorized(rule=rule)
-    return str(asked or context.project_id or "")
 
 
 def normalized_rule(spec: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from gureum.core.context import RequestContext
-from gureum.core.errors import BadRequest, Forbidden
+from gureum.core.errors import BadRequest
 from gureum.network import errors
 from gureum.network.manager.base import ManagerBase, is_admin, new_id, quota_lock
 from gureum.network.manager.listing import ListQuery, filtered, paged, tagged
@@ -97,10 +97,7 @@ def bounds(version: int, spec: dict[str, Any], current: SubnetPool | None = None
 class SubnetPools(ManagerBase):
     async def create_subnetpool(self, context: RequestContext, spec: dict[str, Any],
                                 ) -> SubnetPool:
-        asked = spec.get("project_id") or spec.get("tenant_id")
-        if asked and asked != context.project_id and not is_admin(context):
-            raise Forbidden("Only admins may create resources for another project.")
-        project_id = str(asked or context.project_id or "")
+        project_id = self.project_for(context, spec, "subnetpool")
         version, prefixes = merged(spec.get("prefixes") or [])
         low, default, high = bounds(version, spec)
         self._pool_scope(spec.get("address_scope_id"))

@@ -44,10 +44,8 @@ class Subnets(ManagerBase):
     async def create_subnet(self, context: RequestContext, spec: dict[str, Any]) -> Subnet:
         async with self.db.session() as session:
             network = await self.network_for(session, context, spec["network_id"])
-        project_id = str(spec.get("project_id") or spec.get("tenant_id")
-                         or context.project_id or "")
-        if not is_admin(context) and (project_id != context.project_id
-                                      or network.project_id != context.project_id):
+        project_id = self.project_for(context, spec, "subnet")
+        if not is_admin(context) and network.project_id != context.project_id:
             raise Forbidden("Only the network's owner or an admin may add subnets to it.")
         locks = [quota_lock(project_id, "subnet"), f"subnets:{network.id}"]
         async with self.db.session(lock=locks) as session:
