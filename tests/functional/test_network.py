@@ -3,7 +3,9 @@ segmentation ids, IPAM under concurrency, validation errors, listing, tenant iso
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,6 +14,8 @@ import openstack
 import pytest
 from openstack import exceptions
 
+from gureum.core.context import RequestContext
+from gureum.network import views
 from tests.harness import RunningCloud, error_type, unique
 
 # ---------------------------------------------------------------- networks and segments
@@ -283,6 +287,62 @@ def test_concurrent_port_creates_get_distinct_addresses_until_the_pool_runs_out(
         admin_sdk.network.delete_network(net)
 
 
+
+def test_creates_committed_together_fail_alone(
+        cloud: RunningCloud, admin_sdk: openstack.connection.Connection,
+        net_api: httpx.Client) -> None:
+    """Creates on one network at once commit as one batch: the ones that cannot be made
+    (an address or MAC another create of the same batch took, a group that does not
+    exist, a project over its quota) fail alone with their own error; the rest are whole."""
+    net = admin_sdk.network.create_network(name=unique("batch"))
+    project = admin_sdk.identity.create_project(name=unique("batch"), domain_id="default")
+    specs: list[dict[str, Any]] = [
+        *({"fixed_ips": [{"ip_address": "10.52.0.10"}]} for _ in range(3)),
+        *({"mac_address": "fa:16:3e:00:52:01"} for _ in range(3)),
+        {"security_groups": [str(uuid.uuid4())]},
+        *({"project_id": project.id} for _ in range(4)),
+        *({} for _ in range(5)),
+    ]
+
+    manager = cloud.cloud.network
+    assert manager is not None
+    admin = RequestContext(user_id="admin", project_id=admin_sdk.current_project_id,
+                           roles=("admin", "member", "reader"))
+
+    async def create_all() -> list[Any]:
+        # All queued before the first batch starts: one transaction takes them all.
+        return await asyncio.gather(*(manager.create_port_detailed(
+            admin, {"network_id": net.id, **spec}) for spec in specs), return_exceptions=True)
+
+    try:
+        admin_sdk.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.52.0.0/24",
+                                        is_dhcp_enabled=False)
+        assert net_api.put(f"/quotas/{project.id}",
+                           json={"quota": {"port": 2}}).status_code == 200
+        results = cloud.run(create_all())
+        outcomes = [type(r).__name__ if isinstance(r, Exception) else "made" for r in results]
+        assert sorted(outcomes[0:3]) == ["IpAddressInUse"] * 2 + ["made"]
+        assert sorted(outcomes[3:6]) == ["MacAddressInUse"] * 2 + ["made"]
+        assert outcomes[6] == "SecurityGroupNotFound"
+        assert sorted(outcomes[7:11]) == ["OverQuota"] * 2 + ["made"] * 2
+        assert outcomes[11:] == ["made"] * 5
+        made = [views.port(row, *detail) for row, detail in
+                (r for r in results if not isinstance(r, Exception))]
+        listed = {p.id: p for p in admin_sdk.network.ports(network_id=net.id)}
+        assert set(listed) == {p["id"] for p in made}
+        addresses = [p.fixed_ips[0]["ip_address"] for p in listed.values()]
+        assert len(addresses) == len(set(addresses)) == 9 and "10.52.0.10" in addresses
+        for port in made:  # whole: the address and group it answered with are stored
+            assert listed[port["id"]].fixed_ips == port["fixed_ips"]
+            assert listed[port["id"]].security_group_ids == port["security_groups"]
+            assert len(port["security_groups"]) == 1
+    finally:
+        for port in admin_sdk.network.ports(network_id=net.id):
+            admin_sdk.network.delete_port(port)
+        admin_sdk.network.delete_network(net)
+        net_api.delete(f"/quotas/{project.id}")
+        admin_sdk.identity.delete_project(project)
+
 # ---------------------------------------------------------------- listing
 
 def test_filters_fields_sorting_and_pages(admin_sdk: openstack.connection.Connection,
@@ -313,6 +373,49 @@ def test_filters_fields_sorting_and_pages(admin_sdk: openstack.connection.Connec
     finally:
         for net in nets:
             admin_sdk.network.delete_network(net)
+
+
+def test_whole_port_lists_show_every_change(cloud: RunningCloud, net_api: httpx.Client,
+                                            demo_api: httpx.Client) -> None:
+    """Whole lists come from what earlier lists rendered (api/ports.py): every change
+    to a port, its addresses, groups or tags shows in the next one, and a member never
+    gets what was rendered for an admin."""
+    net = net_api.post("/networks", json={"network": {"name": unique("cache"),
+                                                      "shared": True}}).json()["network"]
+    subnet = net_api.post("/subnets", json={"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": "10.53.0.0/24",
+        "enable_dhcp": False}}).json()["subnet"]
+    group = net_api.post("/security-groups", json={"security_group": {
+        "name": unique("cache")}}).json()["security_group"]
+    port = net_api.post("/ports", json={"port": {"network_id": net["id"], "name": "before"}}
+                        ).json()["port"]
+    theirs = demo_api.post("/ports", json={"port": {"network_id": net["id"]}}).json()["port"]
+
+    def listed(api: httpx.Client, port_id: str) -> dict[str, Any]:
+        return next(p for p in api.get("/ports").json()["ports"] if p["id"] == port_id)
+
+    try:
+        assert listed(net_api, port["id"]) == port
+        for change in ({"name": "after"},
+                       {"fixed_ips": [{"subnet_id": subnet["id"], "ip_address": "10.53.0.99"}]},
+                       {"security_groups": [group["id"]]}):
+            shown = net_api.put(f"/ports/{port['id']}", json={"port": change}).json()["port"]
+            assert listed(net_api, port["id"]) == shown
+            assert all(shown[k] == v for k, v in change.items())
+        assert net_api.put(f"/ports/{port['id']}/tags/blue").status_code == 201
+        assert listed(net_api, port["id"])["tags"] == ["blue"]
+        # The agents' side: a status change written without the API.
+        cloud.run(cloud.cloud.network.set_port_status(port["id"], "ACTIVE"))
+        assert listed(net_api, port["id"])["status"] == "ACTIVE"
+        # One port, two views: the admin's list rendered it with its binding first.
+        assert "binding:vif_type" in listed(net_api, theirs["id"])
+        assert "binding:vif_type" not in listed(demo_api, theirs["id"])
+        assert listed(demo_api, theirs["id"]) == theirs
+    finally:
+        net_api.delete(f"/ports/{theirs['id']}")
+        net_api.delete(f"/ports/{port['id']}")
+        net_api.delete(f"/security-groups/{group['id']}")
+        net_api.delete(f"/networks/{net['id']}")
 
 
 def test_ports_filter_by_fixed_ip_and_device(admin_sdk: openstack.connection.Connection,

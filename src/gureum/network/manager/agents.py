@@ -65,11 +65,22 @@ class Agents(AgentRPC):
         await self._agent_cast("dhcp", hosts, "network_update", network_id=network_id)
 
     async def port_changed(self, port_id: str, host: str, network_id: str) -> None:
+        await self.ports_changed(network_id, [(port_id, host)])
+
+    async def ports_changed(self, network_id: str, ports: list[tuple[str, str]]) -> None:
+        """Ports (id, host) of one network were made or changed: its DHCP agents look at
+        the network once, each port's L2 agent at the port."""
         async with self.db.session() as session:
             dhcp_hosts = await self._agent_hosts(session, network_id, "network")
-            port = await session.get(Port, port_id) if host else None
-            l2 = await self.agent_on(session, "l2", host) if port is not None else None
         await self._agent_cast("dhcp", dhcp_hosts, "network_update", network_id=network_id)
+        for port_id, host in ports:
+            if host:
+                await self._bound_port_changed(port_id, host)
+
+    async def _bound_port_changed(self, port_id: str, host: str) -> None:
+        async with self.db.session() as session:
+            port = await session.get(Port, port_id)
+            l2 = await self.agent_on(session, "l2", host) if port is not None else None
         if port is None or port.device_owner in SERVICE_OWNERS:
             return
         if l2 is None or not self.agent_is_alive(l2):

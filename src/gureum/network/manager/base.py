@@ -36,6 +36,8 @@ class AgentNotifier(Protocol):
 
     async def port_changed(self, port_id: str, host: str, network_id: str) -> None: ...
 
+    async def ports_changed(self, network_id: str, ports: list[tuple[str, str]]) -> None: ...
+
     async def port_deleted(self, port_id: str, host: str, network_id: str) -> None: ...
 
     async def router_changed(self, router_id: str) -> None: ...
@@ -50,6 +52,9 @@ class SilentNotifier:
         return None
 
     async def port_changed(self, port_id: str, host: str, network_id: str) -> None:
+        return None
+
+    async def ports_changed(self, network_id: str, ports: list[tuple[str, str]]) -> None:
         return None
 
     async def port_deleted(self, port_id: str, host: str, network_id: str) -> None:
@@ -147,20 +152,30 @@ class ManagerBase:
             return override.limit
         return self.settings.quotas.get(resource, -1)
 
+    async def quota_usage(self, session: AsyncSession, project_id: str, resource: str,
+                          model: Any, **where: Any) -> tuple[int, int]:
+        """(limit, in use) of a project's resource; without a limit (-1) nothing is
+        counted."""
+        limit = await self.quota_limit(session, project_id, resource)
+        if limit < 0:
+            return limit, 0
+        stmt = select(func.count()).select_from(model).where(model.project_id == project_id)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(model, column) == value)
+        return limit, int((await session.execute(stmt)).scalar_one())
+
     async def check_quota(self, session: AsyncSession, project_id: str, resource: str,
                           model: Any, delta: int = 1, **where: Any) -> None:
         """Raise OverQuota when `delta` more would pass the project's limit. Call it inside
         `db.session(lock=quota_lock(project_id, resource))` so that racing creates count
         one another."""
-        limit = await self.quota_limit(session, project_id, resource)
-        if limit < 0:
-            return
-        stmt = select(func.count()).select_from(model).where(model.project_id == project_id)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        used = int((await session.execute(stmt)).scalar_one())
-        if used + delta > limit:
-            raise errors.OverQuota(overs=resource)
+        limit, used = await self.quota_usage(session, project_id, resource, model, **where)
+        over_quota(limit, used + delta, resource)
+
+
+def over_quota(limit: int, wanted: int, resource: str) -> None:
+    if 0 <= limit < wanted:
+        raise errors.OverQuota(overs=resource)
 
 
 def quota_lock(project_id: str, resource: str) -> str:
