@@ -133,7 +133,10 @@ class Actions(ManagerBase):
     async def reserve_volume(self, context: RequestContext, volume_id: str) -> None:
         async with self.db.session() as session:
             volume = await self.volume_for(session, context, volume_id)
-            expected = ("available", "in-use") if volume.multiattach else ("available",)
+            # a multiattach volume takes reservations side by side (one already attaching
+            # does not refuse the next); any other exactly one
+            expected = (("available", "in-use", "attaching") if volume.multiattach
+                        else ("available",))
             if not await transition(session, Volume, volume_id,
                                     {"status": "attaching", "previous_status": Volume.status,
                                      "updated_at": utcnow()},
