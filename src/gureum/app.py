@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import yaml
@@ -39,6 +39,11 @@ from gureum.network.bootstrap import create_default_networks
 from gureum.network.manager import NetworkManager
 from gureum.network.messages import KINDS
 from gureum.settings import Settings
+
+if TYPE_CHECKING:
+    from gureum.block_storage.agent import VolumeAgent
+    from gureum.block_storage.manager import BlockStorageManager
+    from gureum.block_storage.scheduler import VolumeScheduler
 
 log = logging.getLogger(__name__)
 ROLES = ("identity", "image", "network", "block-storage")
@@ -70,9 +75,9 @@ class Cloud:
         self.identity: IdentityManager | None = None
         self.image: ImageManager | None = None
         self.network: NetworkManager | None = None
-        self.block_storage: Any = None  # BlockStorageManager, imported when started
-        self.volume_scheduler: Any = None
-        self.volume_agents: dict[str, Any] = {}
+        self.block_storage: BlockStorageManager | None = None
+        self.volume_scheduler: VolumeScheduler | None = None
+        self.volume_agents: dict[str, VolumeAgent] = {}
         self.router = Router()
         self._clients: list[IdentityClient] = []
         self._background: asyncio.Future[None] | None = None
@@ -175,7 +180,7 @@ class Cloud:
 
     async def start_volume_agents(self, host: str | None = None) -> None:
         """One agent per configured backend of this host (cinder-volume host@backend)."""
-        from gureum.block_storage.agent import VolumeAgent
+        from gureum.block_storage.agent import VolumeAgent  # noqa: F811
 
         assert self.bus is not None
         settings = self.settings.block_storage
