@@ -110,3 +110,19 @@ def test_quota_services_and_pools(state: Path) -> None:
                      "gureum-volume@bulk#hdd-2"}
     zones = admin.json("availability", "zone", "list", "--volume")
     assert {"Zone Name": "nova", "Zone Status": "available"} in zones
+
+
+def test_transfer_to_demo(state: Path) -> None:
+    admin = OpenStackCLI(state / "clouds.yaml")
+    demo = OpenStackCLI(state / "clouds.yaml", "gureum-demo")
+    admin.run("quota", "set", "--volumes", "10", "demo")
+    admin.json("volume", "create", "--size", "1", "cli-gift")
+    gift = wait(admin, ("volume",), "cli-gift", "available")
+    request = admin.json("volume", "transfer", "request", "create", "--name", "cli-gift-tr",
+                         "cli-gift")
+    assert request["volume_id"] == gift["id"] and request["auth_key"]
+    accepted = demo.json("volume", "transfer", "request", "accept", "--auth-key",
+                         request["auth_key"], request["id"])
+    assert accepted["volume_id"] == gift["id"]
+    assert "cli-gift" in {v["Name"] for v in demo.json("volume", "list")}
+    assert "cli-gift" not in {v["Name"] for v in admin.json("volume", "list")}

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import openstack
 import pytest
 
 from tests.functional.volume_helpers import (
@@ -289,3 +290,34 @@ def test_extend_failure_and_capacity(cloud: RunningCloud, vol: httpx.Client) -> 
     assert act(vol, other["id"], "os-extend", {"new_size": 2}).status_code == 202
     grown = wait_for(vol, f"/volumes/{other['id']}", "volume", {"in-use"})
     assert grown["size"] == 2
+
+
+def test_transfer_moves_a_volume_to_another_project(
+        cloud: RunningCloud, vol: httpx.Client, demo_vol: httpx.Client,
+        demo_sdk: openstack.connection.Connection) -> None:
+    volume = create_volume(vol, name=unique("gift"))
+    snap = vol.post("/snapshots", json={"snapshot": {"volume_id": volume["id"]}}).json()
+    wait_for(vol, f"/snapshots/{snap['snapshot']['id']}", "snapshot", {"available"})
+    made = vol.post("/os-volume-transfer", json={"transfer": {"volume_id": volume["id"],
+                                                              "name": "to demo"}})
+    assert made.status_code == 202, made.text
+    transfer = made.json()["transfer"]
+    assert len(transfer["auth_key"]) == 16 and transfer["volume_id"] == volume["id"]
+    assert show(vol, volume["id"])["status"] == "awaiting-transfer"
+    assert vol.delete(f"/volumes/{volume['id']}").status_code == 400
+    assert demo_vol.get(f"/os-volume-transfer/{transfer['id']}").status_code == 404
+    wrong = demo_vol.post(f"/os-volume-transfer/{transfer['id']}/accept",
+                          json={"accept": {"auth_key": "0" * 16}})
+    assert wrong.status_code == 400
+    accepted = demo_sdk.block_storage.accept_transfer(transfer["id"], transfer["auth_key"])
+    assert accepted.volume_id == volume["id"]
+    mine = show(demo_vol, volume["id"])
+    assert mine["status"] == "available"
+    assert mine["os-vol-tenant-attr:tenant_id"] == project_id(cloud, "demo")
+    assert demo_vol.get(f"/snapshots/{snap['snapshot']['id']}").status_code == 200
+    assert vol.get("/os-volume-transfer").json() == {"transfers": []}
+    again = create_volume(vol)
+    second = vol.post("/os-volume-transfer", json={"transfer": {"volume_id": again["id"]}})
+    assert vol.delete(f"/os-volume-transfer/{second.json()['transfer']['id']}").status_code \
+        == 202
+    assert show(vol, again["id"])["status"] == "available"

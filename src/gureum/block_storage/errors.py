@@ -114,3 +114,11 @@ class InvalidVolumeAttachMode(BadRequest):
 
 class VolumeBackendAPIException(GureumError):
     message = "Bad or unexpected response from the storage volume backend API: {data}"
+
+
+class TransferNotFound(NotFound):
+    message = "Transfer {transfer_id} could not be found."
+
+
+class InvalidAuthKey(BadRequest):
+    message = "Invalid auth key: Attempt to transfer {transfer_id} with invalid auth key."

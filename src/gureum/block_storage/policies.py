@@ -49,6 +49,10 @@ RULES = [
     *_rules(READER, "volume:get_snapshot", "volume:get_all_snapshots",
             "volume:get_snapshot_metadata",
             "volume_extension:extended_snapshot_attributes"),
+    # transfers: any member may accept one (holding its id and key)
+    *_rules(MEMBER, "volume:create_transfer", "volume:delete_transfer"),
+    *_rules(READER, "volume:get_transfer", "volume:get_all_transfers"),
+    Rule("volume:accept_transfer", "role:admin or role:member"),
     # types
     *_rules(ADMIN, "volume_extension:types_manage", "volume_extension:type_create",
             "volume_extension:type_update", "volume_extension:type_delete",

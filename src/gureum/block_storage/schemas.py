@@ -104,3 +104,9 @@ UPDATE_QUOTA = envelope("quota_set", {"type": "object", "properties": {
     "additionalProperties": QUOTA_VALUE})
 SERVICE_ACTION = obj({"host": ID, "binary": ID, "disabled_reason": TEXT},
                      required=("host", "binary"))
+CREATE_TRANSFER = envelope("transfer", obj({"volume_id": ID, "name": TEXT,
+                                            "no_snapshots": BOOLEAN},
+                                           required=("volume_id",)))
+ACCEPT_TRANSFER = envelope("accept", obj({"auth_key": {"type": "string", "minLength": 1,
+                                                       "maxLength": 255}},
+                                         required=("auth_key",)))

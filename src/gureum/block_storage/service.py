@@ -16,6 +16,7 @@ from gureum.block_storage.api import (
     quotas,
     services,
     snapshots,
+    transfers,
     types,
     volumes,
 )
@@ -51,7 +52,7 @@ def create_app(manager: BlockStorageManager, authenticator: Authenticator,
                policy_file: Path | None) -> ServiceApp:
     router = Router().include(
         discovery.router, volumes.router, actions.router, snapshots.router, types.router,
-        attachments.router, quotas.router, services.router)
+        attachments.router, quotas.router, services.router, transfers.router)
     return BlockStorageApp(
         name=SERVICE_TYPE, dialect="cinder", router=router,
         policy=PolicyEngine("block_storage", policies.RULES, policy_file),

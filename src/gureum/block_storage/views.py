@@ -121,3 +121,12 @@ def message(row: Message, base: str) -> dict[str, Any]:
             "created_at": isotime(row.created_at),
             "guaranteed_until": isotime(row.expires_at),
             "links": links(base, row.project_id, "messages", row.id)}
+
+
+def transfer(row: Any, base: str, detail: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": row.id, "name": row.name, "volume_id": row.volume_id,
+                            "links": links(base, row.project_id, "os-volume-transfer",
+                                           row.id)}
+    if detail:
+        body["created_at"] = isotime(row.created_at)
+    return body

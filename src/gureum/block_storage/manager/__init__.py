@@ -9,11 +9,14 @@ from gureum.block_storage.manager.control import Control
 from gureum.block_storage.manager.quotas import Quotas
 from gureum.block_storage.manager.services import Services
 from gureum.block_storage.manager.snapshots import Snapshots
+from gureum.block_storage.manager.transfers import Transfers
 from gureum.block_storage.manager.types import Types
 from gureum.block_storage.manager.volumes import Volumes
 
 __all__ = ["BlockStorageManager", "is_admin"]
 
 
-class BlockStorageManager(Attachments, Snapshots, Volumes, Types, Quotas, Services, Control):
-    """Volumes, actions and attachments, snapshots, types, quotas, services and pools."""
+class BlockStorageManager(Attachments, Snapshots, Transfers, Volumes, Types, Quotas, Services,
+                          Control):
+    """Volumes, actions and attachments, snapshots, transfers, types, quotas, services and
+    pools."""
