@@ -13,13 +13,14 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import yaml
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp
 
+from gureum.block_storage import service as block_storage
 from gureum.clients.identity import IdentityClient
 from gureum.core import bus as buses
 from gureum.core.auth import RemoteAuthenticator
@@ -39,14 +40,24 @@ from gureum.network.manager import NetworkManager
 from gureum.network.messages import KINDS
 from gureum.settings import Settings
 
+if TYPE_CHECKING:
+    from gureum.block_storage.agent import VolumeAgent
+    from gureum.block_storage.manager import BlockStorageManager
+    from gureum.block_storage.scheduler import VolumeScheduler
+
 log = logging.getLogger(__name__)
-ROLES = ("identity", "image", "network")
+ROLES = ("identity", "image", "network", "block-storage")
 # The network agents of some hosts (`gureum network-agent`); `gureum up` runs them too.
 AGENT_ROLE = "network-agent"
-EMBEDDED = (*ROLES, AGENT_ROLE)
+# The volume schedulers (database and bus, no API) and a host's volume agents (bus only).
+VOLUME_SCHEDULER_ROLE = "volume-scheduler"
+VOLUME_AGENT_ROLE = "volume-agent"
+BUS_ONLY = (AGENT_ROLE, VOLUME_AGENT_ROLE)
+EMBEDDED = (*ROLES, AGENT_ROLE, VOLUME_SCHEDULER_ROLE, VOLUME_AGENT_ROLE)
 MIGRATIONS = ((identity.MIGRATIONS, identity.VERSION_TABLE),
               (image.MIGRATIONS, image.VERSION_TABLE),
-              (network.MIGRATIONS, network.VERSION_TABLE))
+              (network.MIGRATIONS, network.VERSION_TABLE),
+              (block_storage.MIGRATIONS, block_storage.VERSION_TABLE))
 
 
 class Cloud:
@@ -64,6 +75,9 @@ class Cloud:
         self.identity: IdentityManager | None = None
         self.image: ImageManager | None = None
         self.network: NetworkManager | None = None
+        self.block_storage: BlockStorageManager | None = None
+        self.volume_scheduler: VolumeScheduler | None = None
+        self.volume_agents: dict[str, VolumeAgent] = {}
         self.router = Router()
         self._clients: list[IdentityClient] = []
         self._background: asyncio.Future[None] | None = None
@@ -78,14 +92,21 @@ class Cloud:
                 CatalogEntry("image", "glance", f"{base}{image.PATH}", service_user="glance",
                              limits=self.settings.image.default_limits),
                 CatalogEntry("network", "neutron", f"{base}{network.PATH}",
-                             service_user="neutron")]
+                             service_user="neutron"),
+                # both point at v3 without the project id (DevStack's endpoints now)
+                CatalogEntry("block-storage", "cinder", f"{base}{block_storage.PATH}/v3",
+                             service_user="cinder"),
+                CatalogEntry("volumev3", "cinderv3", f"{base}{block_storage.PATH}/v3")]
 
     async def start(self, *, bootstrap_data: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if self.roles == (AGENT_ROLE,):  # agents reach the cloud by the bus alone
+        if set(self.roles) <= set(BUS_ONLY):  # agents reach the cloud by the bus alone
             self.bus = buses.connect(self.settings.bus_url)
             await self.bus.start()
-            await self.start_network_agents()
+            if AGENT_ROLE in self.roles:
+                await self.start_network_agents()
+            if VOLUME_AGENT_ROLE in self.roles:
+                await self.start_volume_agents()
             return
         self.db = Database(self.settings.database)
         for migrations, version_table in MIGRATIONS:
@@ -132,6 +153,41 @@ class Cloud:
             await self.start_network_agents()
         if bootstrap_data and self.settings.network.public_network:
             await self.bootstrap_networks()
+        await self.start_block_storage()
+
+    async def start_block_storage(self) -> None:
+        """The API and control plane first (agents register with it), then schedulers,
+        then the agents of each backend."""
+        assert self.db is not None and self.bus is not None
+        if "block-storage" in self.roles:
+            from gureum.block_storage.manager import BlockStorageManager
+
+            self.block_storage = BlockStorageManager(self.db, self.bus,
+                                                     self.settings.block_storage)
+            await self.block_storage.ensure_default_type()
+            await self.block_storage.start_control()
+            self.mount(block_storage.PATH, block_storage.create_app(
+                self.block_storage, await self.authenticator(self.identity_client("cinder")),
+                self.policy_file("block_storage")))
+        if VOLUME_SCHEDULER_ROLE in self.roles:
+            from gureum.block_storage.scheduler import VolumeScheduler
+
+            self.volume_scheduler = VolumeScheduler(self.db, self.bus,
+                                                    self.settings.block_storage)
+            await self.volume_scheduler.start()
+        if VOLUME_AGENT_ROLE in self.roles:
+            await self.start_volume_agents()
+
+    async def start_volume_agents(self, host: str | None = None) -> None:
+        """One agent per configured backend of this host (cinder-volume host@backend)."""
+        from gureum.block_storage.agent import VolumeAgent  # noqa: F811
+
+        assert self.bus is not None
+        settings = self.settings.block_storage
+        for backend in settings.backends:
+            agent = VolumeAgent(self.bus, host or settings.host, backend, settings)
+            await agent.start()
+            self.volume_agents[agent.name] = agent
 
     async def start_network_agents(self) -> None:
         """One agent per host, each with its own driver, over the bus (in process or
@@ -192,6 +248,13 @@ class Cloud:
         for agent in self.network_agents.values():
             await agent.stop()
         self.network_agents.clear()
+        for volume_agent in self.volume_agents.values():
+            await volume_agent.stop()
+        self.volume_agents.clear()
+        if self.volume_scheduler is not None:
+            await self.volume_scheduler.stop()
+        if self.block_storage is not None:
+            await self.block_storage.stop_control()
         if self._background is not None:
             self._background.cancel()
             with contextlib.suppress(BaseException):

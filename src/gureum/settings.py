@@ -14,6 +14,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from gureum.block_storage.config import BlockStorageSettings
 from gureum.identity.config import IdentitySettings
 from gureum.image.config import ImageSettings
 from gureum.network.config import NetworkSettings
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     image: ImageSettings = ImageSettings()
     network: NetworkSettings = NetworkSettings()
+    block_storage: BlockStorageSettings = BlockStorageSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],

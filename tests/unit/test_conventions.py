@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gureum.block_storage import service as block_storage
+from gureum.block_storage.config import BlockStorageSettings
+from gureum.block_storage.manager import BlockStorageManager
 from gureum.core.api import ServiceApp
 from gureum.core.bus import InProcessBus
 from gureum.identity import service as identity
@@ -33,12 +36,15 @@ def apps(tmp_path: Path) -> list[ServiceApp]:
     stores = {"file": FilesystemStore(tmp_path / "i")}
     images = ImageManager(None, bus, stores, FilesystemStore(tmp_path / "s"))  # type: ignore[arg-type]
     networks = NetworkManager(None, bus, NetworkSettings())  # type: ignore[arg-type]
+    volumes = BlockStorageManager(None, bus, BlockStorageSettings())  # type: ignore[arg-type]
     return [identity.create_app(manager, None, "http://x/identity"),
             image.create_app(images, identity.LocalAuthenticator(manager), None),
-            network.create_app(networks, identity.LocalAuthenticator(manager), None)]
+            network.create_app(networks, identity.LocalAuthenticator(manager), None),
+            block_storage.create_app(volumes, identity.LocalAuthenticator(manager), None)]
 
 
-SERVICES = pytest.mark.parametrize("index", [0, 1, 2], ids=["identity", "image", "network"])
+SERVICES = pytest.mark.parametrize("index", [0, 1, 2, 3],
+                                   ids=["identity", "image", "network", "block-storage"])
 
 
 @SERVICES
@@ -54,9 +60,11 @@ def test_every_route_has_a_registered_policy_or_is_public(tmp_path: Path, index:
 
 @SERVICES
 def test_every_post_and_patch_has_a_schema(tmp_path: Path, index: int) -> None:
-    """And every network PUT: neutron updates with PUT and a body."""
+    """And every network and block storage PUT: neutron and cinder update with PUT and
+    a body."""
     app = apps(tmp_path)[index]
-    writes = ("POST", "PATCH", "PUT") if app.name == "network" else ("POST", "PATCH")
+    writes = (("POST", "PATCH", "PUT") if app.name in ("network", "block-storage")
+              else ("POST", "PATCH"))
     for route in app.routes:
         if route.method in writes and route.path not in BODYLESS:
             assert route.schema is not None, f"{route.method} {route.path} has no schema"

@@ -17,14 +17,15 @@ from typing import Any
 
 import uvicorn
 
-from gureum.app import AGENT_ROLE, ROLES, Cloud
+from gureum.app import AGENT_ROLE, ROLES, VOLUME_AGENT_ROLE, VOLUME_SCHEDULER_ROLE, Cloud
+from gureum.block_storage import policies as block_storage_policies
 from gureum.core.policy import PolicyEngine, sample_yaml
 from gureum.identity import policies as identity_policies
 from gureum.identity.tokens import KeyRepository
 from gureum.network.messages import KINDS
 from gureum.settings import Settings
 
-POLICIES = {"identity": identity_policies.RULES}
+POLICIES = {"identity": identity_policies.RULES, "block_storage": block_storage_policies.RULES}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -134,21 +135,47 @@ def cmd_network_agent(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
 
-    async def run() -> None:
-        cloud = Cloud(settings, roles=(AGENT_ROLE,), agent_hosts=[host], agent_kinds=kinds)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await cloud.start(bootstrap_data=False)
-        try:
-            print(f"gureum network-agent ({'+'.join(kinds)}) running for host {host}",
-                  flush=True)
-            await stop.wait()
-        finally:
-            await cloud.stop()
+    cloud = Cloud(settings, roles=(AGENT_ROLE,), agent_hosts=[host], agent_kinds=kinds)
+    _run(_headless(cloud, f"gureum network-agent ({'+'.join(kinds)}) running for host "
+                          f"{host}"))
+    return 0
 
-    _run(run())
+
+async def _headless(cloud: Cloud, banner: str) -> None:
+    """A role without an API: runs until SIGINT/SIGTERM, then stops in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await cloud.start(bootstrap_data=False)
+    try:
+        print(banner, flush=True)
+        await stop.wait()
+    finally:
+        await cloud.stop()
+
+
+def cmd_volume_scheduler(args: argparse.Namespace) -> int:
+    """A volume scheduler (scaled out): the database and the bus, no API."""
+    cloud = Cloud(_settings(args), roles=(VOLUME_SCHEDULER_ROLE,))
+    _run(_headless(cloud, "gureum volume-scheduler running"))
+    return 0
+
+
+def cmd_volume_agent(args: argparse.Namespace) -> int:
+    """A host's volume agents, one per configured backend (scaled out): the bus only."""
+    settings = _settings(args)
+    if args.agent_host:
+        settings.block_storage.host = args.agent_host
+    if not (settings.bus_url or "").startswith(("amqp://", "amqps://")):
+        print("gureum volume-agent: agents of their own need a shared bus "
+              "(GUREUM_BUS_URL=amqp://…); `gureum up` runs its agents itself",
+              file=sys.stderr)
+        return 2
+    backends = ",".join(settings.block_storage.backends)
+    cloud = Cloud(settings, roles=(VOLUME_AGENT_ROLE,))
+    _run(_headless(cloud, f"gureum volume-agent ({backends}) running for host "
+                          f"{settings.block_storage.host}"))
     return 0
 
 
@@ -202,6 +229,17 @@ def parser() -> argparse.ArgumentParser:
     agent.add_argument("--kinds", default=",".join(KINDS),
                        help=f"which agents to run (default {','.join(KINDS)})")
     agent.set_defaults(run=cmd_network_agent)
+    scheduler = commands.add_parser(VOLUME_SCHEDULER_ROLE, help="run a volume scheduler "
+                                    "(cinder-scheduler) against the database and bus")
+    _common(scheduler)
+    scheduler.set_defaults(run=cmd_volume_scheduler)
+    volume_agent = commands.add_parser(VOLUME_AGENT_ROLE, help="run a host's volume agents "
+                                       "(cinder-volume, one per backend) against the bus")
+    _common(volume_agent)
+    volume_agent.add_argument("--host", dest="agent_host",
+                              help="the host the agents serve (default: "
+                              "block_storage.host)")
+    volume_agent.set_defaults(run=cmd_volume_agent)
     boot = commands.add_parser("bootstrap", help="migrate the database, create the first "
                                "users, projects and catalog, write clouds.yaml")
     _serving(boot)

@@ -1,0 +1,180 @@
+"""What every part of the block storage control plane shares: the database, the bus, the
+settings, who sees what, conditional state transitions, user messages and quotas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gureum.block_storage import errors
+from gureum.block_storage.config import BlockStorageSettings
+from gureum.block_storage.models import (
+    Message,
+    Quota,
+    Snapshot,
+    Volume,
+    VolumeType,
+    VolumeTypeAccess,
+)
+from gureum.core.bus import Bus
+from gureum.core.context import RequestContext
+from gureum.core.db import Database, utcnow
+
+MESSAGE_TTL = timedelta(days=30)  # cinder's message_ttl
+# The resources quotas count, as cinder names them.
+QUOTA_RESOURCES = ("volumes", "snapshots", "gigabytes", "backups", "backup_gigabytes",
+                   "groups", "per_volume_gigabytes")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def is_admin(context: RequestContext) -> bool:
+    return context.is_admin or "admin" in context.roles
+
+
+def quota_lock(project_id: str) -> str:
+    return f"volume-quota:{project_id}"
+
+
+async def transition(session: AsyncSession, model: Any, row_id: str,
+                     values: dict[str, Any], **expected: Any) -> bool:
+    """UPDATE … SET values WHERE id = row_id AND each expected column has its value (or
+    one of them, given a tuple): the state machine's only way to move, so two racing
+    requests cannot both win. True when this one did."""
+    stmt = update(model).where(model.id == row_id)
+    for column, wanted in expected.items():
+        attribute = getattr(model, column)
+        if isinstance(wanted, tuple):
+            stmt = stmt.where(attribute.in_(wanted))
+        elif wanted is None:
+            stmt = stmt.where(attribute.is_(None))
+        else:
+            stmt = stmt.where(attribute == wanted)
+    result = await session.execute(stmt.values(**values).execution_options(
+        synchronize_session=False))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def record_message(session: AsyncSession, project_id: str, resource_type: str,
+                         resource_uuid: str | None, event_id: str, text: str,
+                         request_id: str | None = None) -> None:
+    """A user message (GET /messages): why something the user asked for failed."""
+    now = utcnow()
+    session.add(Message(id=new_id(), project_id=project_id, request_id=request_id,
+                        resource_type=resource_type, resource_uuid=resource_uuid,
+                        event_id=event_id, message_level="ERROR", user_message=text,
+                        created_at=now, expires_at=now + MESSAGE_TTL))
+
+
+class ManagerBase:
+    def __init__(self, db: Database, bus: Bus, settings: BlockStorageSettings) -> None:
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+
+    # ------------------------------------------------------------ reading
+    @staticmethod
+    def owned(context: RequestContext, model: Any) -> ColumnElement[bool] | None:
+        if is_admin(context):
+            return None
+        return model.project_id == (context.project_id or "")  # type: ignore[no-any-return]
+
+    async def volume_for(self, session: AsyncSession, context: RequestContext,
+                         volume_id: str) -> Volume:
+        stmt = select(Volume).where(Volume.id == volume_id)
+        visible = self.owned(context, Volume)
+        if visible is not None:
+            stmt = stmt.where(visible)
+        row = (await session.scalars(stmt)).first()
+        if row is None:
+            raise errors.VolumeNotFound(volume_id=volume_id)
+        return row
+
+    async def snapshot_for(self, session: AsyncSession, context: RequestContext,
+                           snapshot_id: str) -> Snapshot:
+        stmt = select(Snapshot).where(Snapshot.id == snapshot_id)
+        visible = self.owned(context, Snapshot)
+        if visible is not None:
+            stmt = stmt.where(visible)
+        row = (await session.scalars(stmt)).first()
+        if row is None:
+            raise errors.SnapshotNotFound(snapshot_id=snapshot_id)
+        return row
+
+    @staticmethod
+    def visible_types(context: RequestContext) -> ColumnElement[bool] | None:
+        if is_admin(context):
+            return None
+        granted = select(VolumeTypeAccess.volume_type_id).where(
+            VolumeTypeAccess.project_id == (context.project_id or ""))
+        return or_(VolumeType.is_public, VolumeType.id.in_(granted))
+
+    async def type_for(self, session: AsyncSession, context: RequestContext, ref: str,
+                       by_name: bool = False) -> VolumeType:
+        """A type the caller may use, by id (or, with by_name, by id or name)."""
+        stmt = select(VolumeType).where(
+            or_(VolumeType.id == ref, VolumeType.name == ref) if by_name
+            else VolumeType.id == ref)
+        visible = self.visible_types(context)
+        if visible is not None:
+            stmt = stmt.where(visible)
+        row = (await session.scalars(stmt)).first()
+        if row is None:
+            if by_name:
+                raise errors.VolumeTypeNotFoundByName(volume_type_name=ref)
+            raise errors.VolumeTypeNotFound(volume_type_id=ref)
+        return row
+
+    async def default_type(self, session: AsyncSession) -> VolumeType:
+        row = (await session.scalars(select(VolumeType).where(
+            VolumeType.name == self.settings.default_volume_type))).first()
+        if row is None:
+            raise errors.VolumeTypeNotFoundByName(
+                volume_type_name=self.settings.default_volume_type)
+        return row
+
+    # ------------------------------------------------------------ quotas
+    async def quota_limits(self, session: AsyncSession, project_id: str) -> dict[str, int]:
+        limits = {name: self.settings.quotas.get(name, -1) for name in QUOTA_RESOURCES}
+        for row in await session.scalars(select(Quota).where(Quota.project_id == project_id)):
+            if row.resource in limits:
+                limits[row.resource] = row.limit
+        return limits
+
+    @staticmethod
+    async def quota_usage(session: AsyncSession, project_id: str) -> dict[str, int]:
+        volumes, volume_gb = (await session.execute(
+            select(func.count(), func.coalesce(func.sum(Volume.size), 0))
+            .where(Volume.project_id == project_id))).one()
+        snapshots, snapshot_gb = (await session.execute(
+            select(func.count(), func.coalesce(func.sum(Snapshot.size), 0))
+            .where(Snapshot.project_id == project_id))).one()
+        return {"volumes": int(volumes), "snapshots": int(snapshots),
+                "gigabytes": int(volume_gb) + int(snapshot_gb), "backups": 0,
+                "backup_gigabytes": 0, "groups": 0, "per_volume_gigabytes": 0}
+
+    async def check_quota(self, session: AsyncSession, project_id: str, *, volumes: int = 0,
+                          snapshots: int = 0, gigabytes: int = 0,
+                          volume_size: int | None = None) -> None:
+        """Raise the 413 cinder answers when the project would pass a limit. Call inside
+        `db.session(lock=quota_lock(project_id))`, in the transaction that then writes
+        the row, so racing creates count one another."""
+        limits = await self.quota_limits(session, project_id)
+        per_volume = limits["per_volume_gigabytes"]
+        if volume_size is not None and 0 <= per_volume < volume_size:
+            raise errors.VolumeSizeExceedsLimit(size=volume_size, limit=per_volume)
+        used = await self.quota_usage(session, project_id)
+        if volumes and 0 <= limits["volumes"] < used["volumes"] + volumes:
+            raise errors.VolumeLimitExceeded(allowed=limits["volumes"], name="volumes")
+        if snapshots and 0 <= limits["snapshots"] < used["snapshots"] + snapshots:
+            raise errors.SnapshotLimitExceeded(allowed=limits["snapshots"])
+        if gigabytes and 0 <= limits["gigabytes"] < used["gigabytes"] + gigabytes:
+            raise errors.SizeExceedsAvailableQuota(
+                name="gigabytes", requested=gigabytes, quota=limits["gigabytes"],
+                consumed=used["gigabytes"])

@@ -1,0 +1,161 @@
+"""The volume scheduler (cinder-scheduler): picks a pool for each new volume from the
+pools the volume agents report, claims its capacity and the volume in one transaction
+(so several schedulers never oversubscribe a pool nor place a volume twice), and hands
+the volume to that backend's agent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from gureum.block_storage.config import BlockStorageSettings
+from gureum.block_storage.drivers.base import VolumeSpec, encode
+from gureum.block_storage.manager.base import new_id, record_message, transition
+from gureum.block_storage.messages import (
+    SCHEDULER_BINARY,
+    SCHEDULER_TOPIC,
+    VOLUME_BINARY,
+    backend_of,
+    pool_of,
+    volume_topic,
+)
+from gureum.block_storage.models import Pool, Service, Snapshot, Volume, VolumeType
+from gureum.block_storage.scheduler.filters import DEFAULT_FILTERS, Filter, PoolState, Request
+from gureum.block_storage.scheduler.weighers import ordered
+from gureum.core.bus import Bus
+from gureum.core.db import Database, utcnow
+
+log = logging.getLogger(__name__)
+WORKERS = 4
+
+
+class PlacedElsewhere(Exception):
+    """Another scheduler placed the volume first."""
+
+
+class VolumeScheduler:
+    def __init__(self, db: Database, bus: Bus, settings: BlockStorageSettings,
+                 host: str | None = None,
+                 filters: tuple[Filter, ...] = DEFAULT_FILTERS) -> None:
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.host = host or settings.host or socket.gethostname()
+        self.filters = filters
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        for _ in range(WORKERS):
+            await self.bus.serve(SCHEDULER_TOPIC, {"create_volume": self.create_volume})
+        await self.report()
+        self._task = asyncio.get_running_loop().create_task(self._heartbeat())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.report_interval)
+            try:
+                await self.report()
+            except Exception as exc:
+                log.warning("volume scheduler could not report: %s", exc)
+
+    async def report(self) -> None:
+        """Schedulers reach the database themselves: their row in os-services."""
+        now = utcnow()
+        async with self.db.session(lock=f"volume-service:{SCHEDULER_BINARY}:{self.host}",
+                                   ) as session:
+            row = (await session.scalars(select(Service).where(
+                Service.binary == SCHEDULER_BINARY, Service.host == self.host))).first()
+            if row is None:
+                session.add(Service(id=new_id(), binary=SCHEDULER_BINARY, host=self.host,
+                                    availability_zone=self.settings.default_availability_zone,
+                                    created_at=now, updated_at=now))
+            else:
+                row.updated_at = now
+
+    # ------------------------------------------------------------ placing
+    async def create_volume(self, volume_id: str, request_id: str | None = None) -> None:
+        async with self.db.session() as session:
+            volume = await session.get(Volume, volume_id)
+            if volume is None or volume.status != "creating" or volume.host is not None:
+                return  # placed already (a repeated message), or gone
+            request = await self._request(session, volume)
+            pools = await self._pools(session)
+        candidates = ordered([p for p in pools
+                              if all(f.passes(p, request) for f in self.filters)])
+        for pool in candidates:
+            placed = await self._claim(volume, pool)
+            if placed is None:
+                continue
+            if placed:
+                spec = VolumeSpec(volume_id=volume.id, size=volume.size,
+                                  pool=pool_of(pool.name), snapshot_id=volume.snapshot_id,
+                                  source_volume_id=volume.source_volid)
+                await self.bus.cast(volume_topic(pool.backend), "create_volume",
+                                    spec=encode(spec), host=pool.name)
+            return
+        await self._no_valid_backend(volume, request_id)
+
+    async def _request(self, session: Any, volume: Volume) -> Request:
+        vtype = await session.get(VolumeType, volume.volume_type_id)
+        source_host = None
+        if volume.snapshot_id:
+            snapshot = await session.get(Snapshot, volume.snapshot_id)
+            source = await session.get(Volume, snapshot.volume_id) if snapshot else None
+            source_host = source.host if source else None
+        elif volume.source_volid:
+            source = await session.get(Volume, volume.source_volid)
+            source_host = source.host if source else None
+        return Request(size=volume.size, availability_zone=volume.availability_zone,
+                       extra_specs=dict(vtype.extra_specs if vtype else {}),
+                       multiattach=volume.multiattach,
+                       source_backend=backend_of(source_host) if source_host else None,
+                       tried_backends=tuple(volume.tried_backends or ()))
+
+    async def _pools(self, session: Any) -> list[PoolState]:
+        cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
+        rows = await session.scalars(
+            select(Pool).join(Service, (Service.host == Pool.backend)
+                              & (Service.binary == VOLUME_BINARY))
+            .where(Service.updated_at >= cutoff, Service.disabled.is_(False)))
+        return [PoolState(p.name, p.backend, p.availability_zone, p.total_capacity_gb,
+                          p.allocated_gb, dict(p.capabilities)) for p in rows]
+
+    async def _claim(self, volume: Volume, pool: PoolState) -> bool | None:
+        """Claim the pool's capacity and the volume together: None when the pool filled up
+        meanwhile (try the next), False when another scheduler placed the volume."""
+        try:
+            async with self.db.session() as session:
+                claimed = await session.execute(
+                    update(Pool).where(Pool.name == pool.name,
+                                       Pool.total_capacity_gb - Pool.allocated_gb
+                                       >= volume.size)
+                    .values(allocated_gb=Pool.allocated_gb + volume.size))
+                if not claimed.rowcount:  # type: ignore[attr-defined]
+                    return None
+                if not await transition(session, Volume, volume.id,
+                                        {"host": pool.name, "updated_at": utcnow()},
+                                        status="creating", host=None):
+                    raise PlacedElsewhere  # rolls the claim back
+        except PlacedElsewhere:
+            return False
+        return True
+
+    async def _no_valid_backend(self, volume: Volume, request_id: str | None) -> None:
+        async with self.db.session() as session:
+            if await transition(session, Volume, volume.id,
+                                {"status": "error", "updated_at": utcnow()},
+                                status="creating", host=None):
+                await record_message(session, volume.project_id, "VOLUME", volume.id,
+                                     "VOLUME_VOLUME_001_002", "schedule allocate volume:"
+                                     "Could not find any available weighted backend.",
+                                     request_id)

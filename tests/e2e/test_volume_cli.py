@@ -1,0 +1,128 @@
+"""The Block Storage service through the real `openstack` CLI against `gureum up`
+(issue 5's acceptance list, the parts built so far, in order)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.cloudproc import CloudProcess, OpenStackCLI
+from tests.harness import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    state = tmp_path_factory.mktemp("volumes") / "state"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUREUM_")}
+    process = CloudProcess(["up", "--state-dir", str(state), "--port", str(port)],
+                           {**env, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "6",
+                            "GUREUM_IMAGE__DEFAULT_GUEST": "false",
+                            "GUREUM_NETWORK__PUBLIC_NETWORK": "false"},
+                           f"http://127.0.0.1:{port}/identity", state.parent / "gureum.log")
+    process.wait_ready()
+    yield state
+    assert process.terminate() == 0
+    assert "Traceback" not in process.output()
+
+
+def failure(cli: OpenStackCLI, *args: str) -> str:
+    result = cli.run(*args, check=False)
+    assert result.returncode != 0, f"openstack {' '.join(args)} should have failed"
+    return result.stderr
+
+
+def wait(cli: OpenStackCLI, kind: tuple[str, ...], name: str, status: str,
+         timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown: dict[str, Any] = cli.json(*kind, "show", name)
+        if shown["status"] == status:
+            return shown
+        assert shown["status"] not in ("error", "error_extending", "error_deleting"), shown
+        assert time.monotonic() < deadline, f"{name} still {shown['status']}"
+        time.sleep(0.2)
+
+
+def test_volumes_types_snapshots(state: Path) -> None:
+    admin = OpenStackCLI(state / "clouds.yaml")
+    created = admin.json("volume", "create", "--size", "1", "cli-vol")
+    assert created["status"] == "creating" and created["size"] == 1
+    vol = wait(admin, ("volume",), "cli-vol", "available")
+    assert vol["type"] == "__DEFAULT__"
+
+    made_type = admin.json("volume", "type", "create", "--property",
+                           "volume_backend_name=fast", "cli-fast")
+    assert made_type["properties"] == {"volume_backend_name": "fast"}
+    admin.json("volume", "create", "--size", "1", "--type", "cli-fast", "cli-on-fast")
+    on_fast = wait(admin, ("volume",), "cli-on-fast", "available")
+    assert on_fast["os-vol-host-attr:host"].startswith("gureum-volume@fast#")
+
+    admin.json("volume", "snapshot", "create", "--volume", "cli-on-fast", "cli-snap")
+    snap = wait(admin, ("volume", "snapshot"), "cli-snap", "available")
+    assert snap["size"] == 1
+    admin.json("volume", "create", "--snapshot", "cli-snap", "--size", "1", "cli-from-snap")
+    from_snap = wait(admin, ("volume",), "cli-from-snap", "available")
+    assert from_snap["snapshot_id"] == snap["id"]
+    admin.json("volume", "create", "--source", "cli-on-fast", "--size", "1", "cli-clone")
+    clone = wait(admin, ("volume",), "cli-clone", "available")
+    assert clone["source_volid"] == on_fast["id"]
+
+    admin.run("volume", "set", "--size", "2", "cli-vol")
+    deadline = time.monotonic() + 30
+    while admin.json("volume", "show", "cli-vol")["size"] != 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+    refused = failure(admin, "volume", "delete", "cli-on-fast")
+    assert "have snapshots" in refused and "BadRequestException: 400" in refused
+    admin.run("volume", "snapshot", "delete", "cli-snap")
+    listed = {v["Name"] for v in admin.json("volume", "list")}
+    assert {"cli-vol", "cli-on-fast", "cli-from-snap", "cli-clone"} <= listed
+
+
+def test_quota_services_and_pools(state: Path) -> None:
+    admin = OpenStackCLI(state / "clouds.yaml")
+    demo = OpenStackCLI(state / "clouds.yaml", "gureum-demo")
+    admin.run("quota", "set", "--volumes", "1", "demo")
+    quota = admin.json("quota", "show", "--volume", "demo")
+    assert {"Resource": "volumes", "Limit": 1} in quota
+    demo.json("volume", "create", "--size", "1", "demo-first")
+    wait(demo, ("volume",), "demo-first", "available")
+    over = failure(demo, "volume", "create", "--size", "1", "demo-second")
+    assert "Maximum number of volumes allowed (1) exceeded" in over
+    assert "admin-only" not in {v["Name"] for v in demo.json("volume", "list")}
+
+    services = admin.json("volume", "service", "list")
+    hosts = {(s["Binary"], s["Host"]) for s in services}
+    assert {("cinder-scheduler", "gureum-volume"), ("cinder-volume", "gureum-volume@fast"),
+            ("cinder-volume", "gureum-volume@bulk")} <= hosts
+    assert {s["State"] for s in services} == {"up"}
+    pools = {p["Name"] for p in admin.json("volume", "backend", "pool", "list")}
+    assert pools == {"gureum-volume@fast#ssd", "gureum-volume@bulk#hdd-1",
+                     "gureum-volume@bulk#hdd-2"}
+    zones = admin.json("availability", "zone", "list", "--volume")
+    assert {"Zone Name": "nova", "Zone Status": "available"} in zones
+
+
+def test_transfer_to_demo(state: Path) -> None:
+    admin = OpenStackCLI(state / "clouds.yaml")
+    demo = OpenStackCLI(state / "clouds.yaml", "gureum-demo")
+    admin.run("quota", "set", "--volumes", "10", "demo")
+    admin.json("volume", "create", "--size", "1", "cli-gift")
+    gift = wait(admin, ("volume",), "cli-gift", "available")
+    request = admin.json("volume", "transfer", "request", "create", "--name", "cli-gift-tr",
+                         "cli-gift")
+    assert request["volume_id"] == gift["id"] and request["auth_key"]
+    accepted = demo.json("volume", "transfer", "request", "accept", "--auth-key",
+                         request["auth_key"], request["id"])
+    assert accepted["volume_id"] == gift["id"]
+    assert "cli-gift" in {v["Name"] for v in demo.json("volume", "list")}
+    assert "cli-gift" not in {v["Name"] for v in admin.json("volume", "list")}
