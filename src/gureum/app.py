@@ -100,7 +100,7 @@ class Cloud:
 
     async def start(self, *, bootstrap_data: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if set(self.roles) <= set(BUS_ONLY):  # agents reach the cloud by the bus alone
+        if self.roles and set(self.roles) <= set(BUS_ONLY):  # agents: by the bus alone
             self.bus = buses.connect(self.settings.bus_url)
             await self.bus.start()
             if AGENT_ROLE in self.roles:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import json
 import logging
 import uuid
 from typing import Any
@@ -21,7 +20,16 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from gureum.core.bus import BusTimeout, Handler, Listener, RemoteError, dispatch, notification
+from gureum.core.bus import (
+    BusTimeout,
+    Handler,
+    Listener,
+    RemoteError,
+    dispatch,
+    from_wire,
+    notification,
+    to_wire,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +94,7 @@ class AmqpBus:
         if future is None or future.done():
             return
         try:
-            reply = json.loads(message.body)
+            reply = from_wire(message.body)
             if "error" in reply:
                 future.set_exception(RemoteError(reply["error"]["kind"],
                                                  reply["error"]["message"]))
@@ -108,7 +116,7 @@ class AmqpBus:
                        correlation_id: str | None = None,
                        timeout: float | None = None) -> None:
         assert self._rpc is not None and self._reply_queue is not None, "bus not started"
-        body = json.dumps({"method": method, "kwargs": kwargs}).encode()  # TypeError if not JSON
+        body = to_wire({"method": method, "kwargs": kwargs})  # TypeError if not JSON
         if topic not in self._topics:
             await self._topic(topic)
         await self._rpc.publish(
@@ -140,17 +148,16 @@ class AmqpBus:
             async with message.process(requeue=False):
                 method = "?"
                 try:
-                    request = json.loads(message.body)
+                    request = from_wire(message.body)
                     method = request["method"]
                     result = await dispatch(handlers, method, request["kwargs"])
                     # Encoded here, so a result that is not JSON is the handler's error.
-                    body = json.dumps({"result": result}).encode()
+                    body = to_wire({"result": result})
                 except Exception as exc:
                     if not message.reply_to:
                         log.exception("cast %s.%s failed", topic, method)
                     error = RemoteError.from_exception(exc)
-                    body = json.dumps({"error": {"kind": error.kind,
-                                                 "message": error.message}}).encode()
+                    body = to_wire({"error": {"kind": error.kind, "message": error.message}})
                 if message.reply_to and self._channel is not None:
                     await self._channel.default_exchange.publish(
                         aio_pika.Message(body, content_type="application/json",
@@ -161,7 +168,7 @@ class AmqpBus:
 
     async def notify(self, publisher: str, event_type: str, payload: dict[str, Any]) -> None:
         assert self._notify is not None, "bus not started"
-        body = json.dumps(notification(publisher, event_type, payload)).encode()
+        body = to_wire(notification(publisher, event_type, payload))
         await self._notify.publish(aio_pika.Message(body, content_type="application/json"),
                                    routing_key=event_type)
 
@@ -172,7 +179,7 @@ class AmqpBus:
 
         async def on_event(message: AbstractIncomingMessage) -> None:
             async with message.process(ignore_processed=True):
-                event = json.loads(message.body)
+                event = from_wire(message.body)
                 if fnmatch.fnmatchcase(event["event_type"], pattern):
                     try:
                         await listener(event)

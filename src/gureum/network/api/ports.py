@@ -38,7 +38,7 @@ async def render(req: Request, manager: NetworkManager, rows: list[Any],
 def rendered(row: Any, details: ListedDetails, hide: set[str]) -> dict[str, Any]:
     """A listed row (JSON columns as text) and its listed details as the API shows it."""
     fixed, groups, tags = details
-    port = SimpleNamespace(**{**row._mapping, **{name: orjson.loads(getattr(row, name))
+    port = SimpleNamespace(**{**row._mapping, **{name: json_value(getattr(row, name))
                                                  for name in RAW_JSON},
                               **{name: moment(getattr(row, name))
                                  for name in ("created_at", "updated_at")}})
@@ -46,6 +46,11 @@ def rendered(row: Any, details: ListedDetails, hide: set[str]) -> dict[str, Any]
                  fixed.get(row.id, ())]
     return strip(views.port(port, addresses, groups.get(row.id, []),
                             sorted(tags.get(row.id, []))), hide)
+
+
+def json_value(value: Any) -> Any:
+    """Text on SQLite; PostgreSQL's driver has already decoded it."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def moment(value: str | datetime) -> datetime:

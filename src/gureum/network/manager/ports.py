@@ -57,8 +57,8 @@ OWNED_PORTS = (*ROUTER_PORTS, "network:floatingip")
 NO_SECURITY = ("network:", "neutron:")
 BINDABLE = ("binding:host_id", "binding:profile", "binding:vnic_type")
 RAW_JSON = ("vif_details", "profile", "allowed_address_pairs", "extra_dhcp_opts")
-# As the database has them (no conversion of 10,000 rows): JSON as text, times as the
-# database gives them (text on SQLite).
+# As the database driver gives them (no conversion of 10,000 rows): JSON and times as
+# text on SQLite (asyncpg decodes both itself).
 RAW = (*RAW_JSON, "created_at", "updated_at")
 LISTED = tuple(type_coerce(c, String).label(c.name) if c.name in RAW else c
                for c in Port.__table__.columns)
@@ -468,7 +468,8 @@ class Ports(ManagerBase):
                          ) -> tuple[list[Any], dict[str, list[str]], ListedDetails]:
         """Ports as plain rows, with their addresses, groups and tags, in one transaction;
         the details of a whole unpaged list come by subquery, not by thousands of ids.
-        JSON columns come as their text (RAW_JSON), parsed only by what renders them.
+        JSON columns and times come as the driver gives them (RAW: text on SQLite),
+        converted only by what renders them.
         `versions_only`: rows of (id, revision_number, updated_at), for a caller that
         kept what it rendered before (api/ports.py) and reads whole rows (port_rows)
         only of what changed."""
