@@ -62,6 +62,7 @@ class PolicyEngine:
         self._enforcer = oslo.Enforcer(conf, policy_file=str(self.policy_file))
         self.defaults = list(defaults)
         self._scopes = {rule.name: rule.scopes for rule in self.defaults if rule.scopes}
+        self._names = frozenset(rule.name for rule in self.defaults)
         self._enforcer.register_defaults(
             [oslo.RuleDefault(rule.name, rule.check, description=rule.description)
              for rule in self.defaults]
@@ -84,8 +85,8 @@ class PolicyEngine:
         finally:
             self._enforcer.use_conf = False
 
-    def names(self) -> set[str]:
-        return {rule.name for rule in self.defaults}
+    def names(self) -> frozenset[str]:
+        return self._names
 
     def check(self, rule: str, context: RequestContext, target: Mapping[str, Any]) -> bool:
         if rule not in self._enforcer.registered_rules:
