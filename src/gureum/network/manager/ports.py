@@ -490,7 +490,7 @@ class Ports(ManagerBase):
             ids = [r.id for r in rows]
             scope: Any = (stmt.with_only_columns(Port.id) if not query.limit and
                           not query.marker and len(ids) > 500 else ids)
-            if visible is None and not query.filters and not query.tags:
+            if scope is not ids and visible is None and not query.filters and not query.tags:
                 scope = True  # every port: the detail tables whole, no IN (…) to check
             details = await self._listed_details(await session.connection(), ids, scope)
         return rows, leftover, details
