@@ -121,7 +121,8 @@ class Cloud:
                                         credential_keys)
         await self.identity.start()
         if bootstrap_data:
-            await bootstrap(self.identity, self.catalog(), self.passwords())
+            await bootstrap(self.identity, self.catalog(), self.passwords(),
+                            self.state_dir / "passwords-checked.json")
             self.write_clouds_yaml()
         if "identity" in self.roles:
             self.mount(identity.PATH, identity.create_app(

@@ -76,6 +76,35 @@ def test_a_restart_finds_everything_as_it_was(tmp_path: Path) -> None:
         second.stop()
 
 
+
+def test_a_restart_puts_back_the_passwords_the_state_dir_holds(tmp_path: Path) -> None:
+    """A restart checks a user's password only if it may have changed (the stamps of the
+    last check, beside passwords.json), and changed ones are put back as configured."""
+    state = tmp_path / "state"
+    first = RunningCloud(cloud_settings(state)).start()
+    try:
+        passwords = first.passwords()
+        token = first.token("demo", "demo")
+        demo = first.client(token)
+        me = demo.get("/v3/auth/tokens", headers={"X-Subject-Token": token}
+                      ).json()["token"]["user"]
+        changed = demo.post(f"/v3/users/{me['id']}/password", json={"user": {
+            "password": "changed-by-demo", "original_password": passwords["demo"]}})
+        assert changed.status_code == 204
+    finally:
+        first.stop()
+    assert oct(os.stat(state / "passwords-checked.json").st_mode & 0o777) == "0o600"
+    second = RunningCloud(cloud_settings(state, admin_password="admin-pw-2")).start()
+    try:
+        assert second.token("demo", "demo", password=passwords["demo"])
+        assert second.token("admin", "admin", password="admin-pw-2")
+        refused = httpx.post(f"{second.identity_url}/v3/auth/tokens", json={"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": "admin", "domain": {"id": "default"}, "password": passwords["admin"]}}}}})
+        assert refused.status_code == 401
+    finally:
+        second.stop()
+
 def test_passwords_are_generated_per_cloud_or_taken_from_the_environment(tmp_path: Path
                                                                          ) -> None:
     a = RunningCloud(cloud_settings(tmp_path / "a")).start()
