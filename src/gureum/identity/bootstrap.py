@@ -97,9 +97,11 @@ async def bootstrap(manager: IdentityManager, entries: list[CatalogEntry],
     wanted = {"admin": passwords.admin, "demo": passwords.demo,
               **{e.service_user: passwords.service for e in entries if e.service_user}}
     stamps = Vouched(vouched)
+    service_hash = SharedHash(manager, passwords.service)  # one bcrypt for all of them
     users = dict(zip(wanted, await asyncio.gather(*(
-        _user(manager, name, password, stamps) for name, password in wanted.items())),
-        strict=True))
+        _user(manager, name, password, stamps,
+              service_hash if name not in ("admin", "demo") else None)
+        for name, password in wanted.items())), strict=True))
     stamps.save()
     admin, demo_user = users["admin"], users["demo"]
     await manager.create_grant("user", admin.id, "project", admin_project.id, roles["admin"].id)
@@ -122,18 +124,33 @@ async def _project(manager: IdentityManager, name: str, description: str) -> Pro
         {"name": name, "description": description, "domain_id": "default"}, "default")
 
 
+class SharedHash:
+    """A password's bcrypt hash, made once when first needed."""
+
+    def __init__(self, manager: IdentityManager, password: str) -> None:
+        self.manager, self.password = manager, password
+        self._made: asyncio.Task[str] | None = None
+
+    async def get(self) -> str:
+        if self._made is None:
+            self._made = asyncio.ensure_future(self.manager.hash(self.password))
+        return await self._made
+
+
 async def _user(manager: IdentityManager, name: str, password: str, stamps: Vouched,
-                ) -> User:
+                shared: SharedHash | None) -> User:
     async with manager.db.session() as session:
         found = (await session.scalars(select(User).where(
             User.name == name, User.domain_id == "default"))).first()
     if found is None:
-        found = await manager.create_user({"name": name, "password": password,
-                                           "domain_id": "default"}, "default")
+        found = await manager.create_user(
+            {"name": name, "password": password, "domain_id": "default"}, "default",
+            hashed=await shared.get() if shared else None)
     elif stamps.vouch(found, password):
         return found
     elif not await manager.check(password, found.password_hash):
-        found = await manager.update_user(found.id, {"password": password})
+        found = await manager.update_user(found.id, {"password": password},
+                                          hashed=await shared.get() if shared else None)
     stamps.record(found, password)
     return found
 

@@ -219,9 +219,12 @@ class DirectoryManager(ManagerBase):
             return False
         return await asyncio.to_thread(check_password, password, hashed)
 
-    async def create_user(self, spec: dict[str, Any], default_domain: str | None) -> User:
+    async def create_user(self, spec: dict[str, Any], default_domain: str | None,
+                          hashed: str | None = None) -> User:
+        """`hashed`: the password's hash, made already (the bootstrap's service users
+        share one password, and one quarter-second bcrypt does for all)."""
         password = spec.get("password")
-        hashed = await self.hash(password) if password else None
+        hashed = hashed or (await self.hash(password) if password else None)
         async with self.db.session() as session:
             domain_id = spec.get("domain_id") or default_domain or "default"
             await self.get(session, Domain, domain_id, errors.DomainNotFound, domain_id=domain_id)
@@ -254,10 +257,12 @@ class DirectoryManager(ManagerBase):
         async with self.db.session() as session:
             return await self.get(session, User, user_id, errors.UserNotFound, user_id=user_id)
 
-    async def update_user(self, user_id: str, changes: dict[str, Any]) -> User:
+    async def update_user(self, user_id: str, changes: dict[str, Any],
+                          hashed: str | None = None) -> User:
         if "domain_id" in changes:
             raise BadRequest("A user's domain_id cannot be changed.")
-        hashed = await self.hash(changes["password"]) if changes.get("password") else None
+        hashed = hashed or (await self.hash(changes["password"]) if changes.get("password")
+                            else None)
         async with self.db.session() as session:
             user = await self.get(session, User, user_id, errors.UserNotFound, user_id=user_id)
             apply(user, changes, ("name", "description", "enabled", "default_project_id"))
