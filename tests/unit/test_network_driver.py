@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gureum.core.drivers import DriverFault
 from gureum.network.drivers.base import (
     AddressPair,
     DhcpHost,
@@ -30,7 +31,7 @@ from gureum.network.drivers.base import (
     decode,
     encode,
 )
-from gureum.network.drivers.fake import DriverFault, FakeNetworkDriver
+from gureum.network.drivers.fake import FakeNetworkDriver
 
 DRIVERS: dict[str, Callable[[], NetworkDriver]] = {"fake": FakeNetworkDriver}
 SEGMENT = NetworkSegment("vxlan", None, 1001)

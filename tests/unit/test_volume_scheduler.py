@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from gureum.block_storage.drivers.base import SnapshotSpec, VolumeSpec
-from gureum.block_storage.drivers.fake import DriverFault, FakeVolumeDriver
+from gureum.block_storage.drivers.fake import FakeVolumeDriver
 from gureum.block_storage.scheduler.filters import DEFAULT_FILTERS, PoolState, Request, matches
 from gureum.block_storage.scheduler.weighers import ordered
+from gureum.core.drivers import DriverFault
 
 FAST = PoolState("h@fast#ssd", "h@fast", "nova", 500, 100,
                  {"volume_backend_name": "fast", "multiattach": True, "tier": "gold",

@@ -8,33 +8,19 @@ from collections import Counter
 from typing import Any
 
 from gureum.block_storage.drivers.base import Connection, PoolStats, SnapshotSpec, VolumeSpec
+from gureum.core.drivers import DriverFault, FaultInjection
 
 
-class DriverFault(Exception):
-    """A failure injected with `fail_next`."""
-
-
-class FakeVolumeDriver:
+class FakeVolumeDriver(FaultInjection):
     name = "fake"
 
     def __init__(self, pools: dict[str, int]) -> None:
+        super().__init__()
         self.pools = dict(pools)  # name → capacity GiB
         self.volumes: dict[str, VolumeSpec] = {}
         self.sizes: dict[str, int] = {}
         self.snapshots: dict[str, SnapshotSpec] = {}
         self.connections: dict[str, dict[str, Any]] = {}
-        self.calls: Counter[str] = Counter()
-        self._faults: Counter[str] = Counter()
-
-    def fail_next(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` raise DriverFault and change nothing."""
-        self._faults[method] += times
-
-    def _enter(self, method: str) -> None:
-        self.calls[method] += 1
-        if self._faults[method] > 0:
-            self._faults[method] -= 1
-            raise DriverFault(f"injected failure of {method}")
 
     async def pool_stats(self) -> list[PoolStats]:
         used: Counter[str] = Counter()

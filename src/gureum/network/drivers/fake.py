@@ -3,37 +3,21 @@ order), and fails on request. It says what it is: agents report `driver: fake`."
 
 from __future__ import annotations
 
-from collections import Counter
-
+from gureum.core.drivers import FaultInjection
 from gureum.network.drivers.base import DhcpNetwork, PortFirewall, PortWiring, RouterState
 
 
-class DriverFault(Exception):
-    """A failure injected with `fail_next`."""
-
-
-class FakeNetworkDriver:
+class FakeNetworkDriver(FaultInjection):
     name = "fake"
 
     def __init__(self) -> None:
+        super().__init__()
         self.ports: dict[str, PortWiring] = {}
         self.firewalls: dict[str, PortFirewall] = {}
         self.dhcp: dict[str, DhcpNetwork] = {}
         self.routers_state: dict[str, RouterState] = {}
         # (method, resource id) for every call that changed something, in order.
         self.log: list[tuple[str, str]] = []
-        self.calls: Counter[str] = Counter()
-        self._faults: Counter[str] = Counter()
-
-    def fail_next(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` raise DriverFault and change nothing."""
-        self._faults[method] += times
-
-    def _enter(self, method: str) -> None:
-        self.calls[method] += 1
-        if self._faults[method] > 0:
-            self._faults[method] -= 1
-            raise DriverFault(f"injected failure of {method}")
 
     def _record(self, method: str, resource_id: str) -> None:
         self.log.append((method, resource_id))
