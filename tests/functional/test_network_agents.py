@@ -260,6 +260,40 @@ def test_a_network_with_a_subnet_gets_a_dhcp_agent(
     assert gone.json()["NeutronError"]["type"] == "NetworkNotHostedByDhcpAgent"
 
 
+
+def test_port_changes_reach_dhcp_as_their_hosts_alone(
+        cloud: RunningCloud, admin_sdk: openstack.connection.Connection, network: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a network is served, a port made, changed or deleted on it reaches the DHCP
+    server as that port's host entry (get_dhcp_hosts), not as the whole network again."""
+    served = wait_for(lambda: driver(cloud).dhcp.get(network.id))
+    agent = cloud.cloud.network_agents[HOST]
+    # The network's own making (its DHCP port) settled: no whole sync still due.
+    wait_for(lambda: not agent._dirty["dhcp"] and not agent._dhcp_ports)
+    served = driver(cloud).dhcp[network.id]
+    asked: list[str] = []
+    call = agent._call
+
+    async def counting(method: str, **kwargs: Any) -> Any:
+        asked.append(method)
+        return await call(method, **kwargs)
+
+    monkeypatch.setattr(agent, "_call", counting)
+    ports = [admin_sdk.network.create_port(network_id=network.id) for _ in range(3)]
+
+    def hosts() -> dict[str, Any]:
+        return {h.port_id: h for h in driver(cloud).dhcp[network.id].hosts}
+
+    wait_for(lambda: {p.id for p in ports} <= set(hosts()))
+    admin_sdk.network.update_port(ports[0], mac_address="fa:16:3e:00:77:01")
+    wait_for(lambda: hosts()[ports[0].id].mac_address == "fa:16:3e:00:77:01")
+    admin_sdk.network.delete_port(ports[1])
+    wait_for(lambda: ports[1].id not in hosts())
+    now = driver(cloud).dhcp[network.id]
+    assert now.dhcp_port == served.dhcp_port and now.subnets == served.subnets
+    assert ports[2].id in hosts() and served.dhcp_port.port_id in hosts()
+    assert "get_dhcp_hosts" in asked and "get_network_info" not in asked
+
 def test_dhcp_scheduling_skips_disabled_agents(
         cloud: RunningCloud, admin: httpx.Client,
         admin_sdk: openstack.connection.Connection) -> None:

@@ -7,14 +7,16 @@ restarts. It never touches the database."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from gureum.core.bus import Bus, Handler
 from gureum.network.config import NetworkSettings
 from gureum.network.drivers.base import (
+    DhcpHost,
     DhcpNetwork,
     NetworkDriver,
     PortFirewall,
@@ -56,6 +58,8 @@ class NetworkAgent:
         self.applied_dhcp: dict[str, DhcpNetwork] = {}
         self.applied_routers: dict[str, RouterState] = {}
         self._dhcp_due: dict[str, float] = {}  # loop time before which not to sync again
+        # network → ports that changed on it: its served hosts are updated, not refetched
+        self._dhcp_ports: dict[str, set[str]] = defaultdict(set)
         self._dirty: dict[str, set[str]] = {k: set() for k in self.kinds}
         self._full: set[str] = set(self.kinds)
         self._failures: Counter[tuple[str, str]] = Counter()
@@ -104,7 +108,15 @@ class NetworkAgent:
             handlers = {"port_update": marking("port_id"), "port_delete": marking("port_id"),
                         "security_groups_changed": marking("port_ids")}
         elif kind == "dhcp":
-            handlers = {"network_update": marking("network_id"),
+            async def network_update(network_id: str, port_ids: list[str] | None = None,
+                                     ) -> None:
+                if port_ids and network_id in self.applied_dhcp and self._running:
+                    self._dhcp_ports[network_id].update(port_ids)
+                    self._wake.set()
+                else:
+                    self._mark("dhcp", [network_id])
+
+            handlers = {"network_update": network_update,
                         "network_delete": marking("network_id")}
         else:
             handlers = {"router_update": marking("router_id"),
@@ -141,7 +153,7 @@ class NetworkAgent:
                 full = kind in self._full
                 ids, self._dirty[kind] = self._dirty[kind], set()
                 self._full.discard(kind)
-                if not (full or ids):
+                if not (full or ids or (kind == "dhcp" and self._dhcp_ports)):
                     continue
                 try:
                     await passes[kind](ids, full)
@@ -220,6 +232,10 @@ class NetworkAgent:
         if full:
             desired = set(await self._call("get_active_networks", host=self.host))
             ids |= desired | (await self.driver.dhcp_networks() - desired)
+        for network_id in sorted(set(self._dhcp_ports) - ids):
+            await self._dhcp_hosts_changed(network_id, self._dhcp_ports.pop(network_id))
+        for network_id in ids:  # refetched whole: the port hints are covered
+            self._dhcp_ports.pop(network_id, None)
         loop = asyncio.get_running_loop()
         # A network's whole state is fetched for each sync: one that was just synced waits
         # ten times as long as that took (a busy big network costs at most a tenth).
@@ -237,6 +253,27 @@ class NetworkAgent:
             if network_id in self.applied_dhcp:
                 self._dhcp_due[network_id] = loop.time() + DHCP_SPACING * (
                     loop.time() - started)
+
+    async def _dhcp_hosts_changed(self, network_id: str, port_ids: set[str]) -> None:
+        """Some ports of a network this host serves changed: only their host entries are
+        fetched, and the driver told the network's new state."""
+        applied = self.applied_dhcp.get(network_id)
+        if applied is None or applied.dhcp_port.port_id in port_ids:
+            self._mark("dhcp", [network_id])  # the whole network, or its own port: refetch
+            return
+        try:
+            reply = await self._call("get_dhcp_hosts", network_id=network_id,
+                                     port_ids=sorted(port_ids), host=self.host)
+            fresh = {h.port_id: h for h in (decode(DhcpHost, h) for h in reply["hosts"])}
+            gone = set(reply["gone"]) | set(fresh)
+            hosts = tuple(sorted((*(h for h in applied.hosts if h.port_id not in gone),
+                                  *fresh.values()), key=lambda h: h.port_id))
+            network = dataclasses.replace(applied, hosts=hosts)
+            await self.driver.sync_dhcp(network)
+            self.applied_dhcp[network_id] = network
+            self._done("dhcp", network_id)
+        except Exception as exc:  # refetched whole on the retry
+            self._failed("dhcp", network_id, exc)
 
     async def _dhcp_network(self, network_id: str) -> None:
         info = await self._call("get_network_info", network_id=network_id, host=self.host)

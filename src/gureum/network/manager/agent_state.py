@@ -158,6 +158,24 @@ class AgentState(ManagerBase):
         return members
 
     # ------------------------------------------------------------ DHCP: networks
+    async def dhcp_hosts(self, session: AsyncSession, network_id: str, served: set[str],
+                         port_ids: list[str] | None = None,
+                         ) -> tuple[tuple[DhcpHost, ...], dict[str, tuple[FixedIP, ...]]]:
+        """The network's ports as its DHCP server answers for them (only `port_ids`,
+        if given), and all their fixed IPs."""
+        stmt = (select(Port.id, Port.mac_address, Port.dns_name, Port.extra_dhcp_opts)
+                .where(Port.network_id == network_id).order_by(Port.id))
+        if port_ids is not None:
+            stmt = stmt.where(Port.id.in_(port_ids))
+        rows = list((await session.execute(stmt)).tuples())
+        fixed = await self._state_fixed_ips(session, [r[0] for r in rows], network_id)
+        return tuple(
+            DhcpHost(port_id, mac, tuple(f for f in fixed[port_id] if f.subnet_id in served),
+                     dns_name or "", tuple(DhcpOption(o["opt_name"], str(o["opt_value"]),
+                                                      int(o.get("ip_version") or 4))
+                                           for o in opts or []))
+            for port_id, mac, dns_name, opts in rows), fixed
+
     async def dhcp_network_state(self, session: AsyncSession, network_id: str,
                                  dhcp_port: Port) -> DhcpNetwork:
         networks = await self._state_networks(session, {network_id})
@@ -166,17 +184,7 @@ class AgentState(ManagerBase):
         subnets = list(await session.scalars(select(Subnet).where(
             Subnet.network_id == network_id, Subnet.enable_dhcp).order_by(
             Subnet.created_at, Subnet.id)))
-        served = {s.id for s in subnets}
-        rows = list((await session.execute(
-            select(Port.id, Port.mac_address, Port.dns_name, Port.extra_dhcp_opts)
-            .where(Port.network_id == network_id).order_by(Port.id))).tuples())
-        fixed = await self._state_fixed_ips(session, [r[0] for r in rows], network_id)
-        hosts = tuple(
-            DhcpHost(port_id, mac, tuple(f for f in fixed[port_id] if f.subnet_id in served),
-                     dns_name or "", tuple(DhcpOption(o["opt_name"], str(o["opt_value"]),
-                                                      int(o.get("ip_version") or 4))
-                                           for o in opts or []))
-            for port_id, mac, dns_name, opts in rows)
+        hosts, fixed = await self.dhcp_hosts(session, network_id, {s.id for s in subnets})
         wiring = PortWiring(port_id=dhcp_port.id, network_id=network_id,
                             mac_address=dhcp_port.mac_address, segment=segment, mtu=mtu,
                             fixed_ips=fixed.get(dhcp_port.id, ()),

@@ -72,7 +72,8 @@ class Agents(AgentRPC):
         the network once, each port's L2 agent at the port."""
         async with self.db.session() as session:
             dhcp_hosts = await self._agent_hosts(session, network_id, "network")
-        await self._agent_cast("dhcp", dhcp_hosts, "network_update", network_id=network_id)
+        await self._agent_cast("dhcp", dhcp_hosts, "network_update", network_id=network_id,
+                               port_ids=[port_id for port_id, _ in ports])
         for port_id, host in ports:
             if host:
                 await self._bound_port_changed(port_id, host)
@@ -101,7 +102,8 @@ class Agents(AgentRPC):
         async with self.db.session() as session:
             dhcp_hosts = await self._agent_hosts(session, network_id, "network")
             l2 = await self.agent_on(session, "l2", host) if host else None
-        await self._agent_cast("dhcp", dhcp_hosts, "network_update", network_id=network_id)
+        await self._agent_cast("dhcp", dhcp_hosts, "network_update", network_id=network_id,
+                               port_ids=[port_id])
         if l2 is not None:
             await self._agent_cast("l2", [host], "port_delete", port_id=port_id)
 
