@@ -265,10 +265,10 @@ class NetworkAgent:
             reply = await self._call("get_dhcp_hosts", network_id=network_id,
                                      port_ids=sorted(port_ids), host=self.host)
             fresh = {h.port_id: h for h in (decode(DhcpHost, h) for h in reply["hosts"])}
-            gone = set(reply["gone"]) | set(fresh)
-            hosts = tuple(sorted((*(h for h in applied.hosts if h.port_id not in gone),
-                                  *fresh.values()), key=lambda h: h.port_id))
-            network = dataclasses.replace(applied, hosts=hosts)
+            gone = set(reply["gone"])
+            # One pass, in place (a sort of 10,000 hosts per change would cost more)
+            kept = [fresh.pop(h.port_id, h) for h in applied.hosts if h.port_id not in gone]
+            network = dataclasses.replace(applied, hosts=(*kept, *fresh.values()))
             await self.driver.sync_dhcp(network)
             self.applied_dhcp[network_id] = network
             self._done("dhcp", network_id)
