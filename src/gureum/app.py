@@ -21,7 +21,9 @@ from starlette.routing import Mount, Router
 from starlette.types import ASGIApp
 
 from gureum.block_storage import service as block_storage
+from gureum.clients.asgi import StreamingASGITransport
 from gureum.clients.identity import IdentityClient
+from gureum.clients.image import ImageClient
 from gureum.core import bus as buses
 from gureum.core.auth import RemoteAuthenticator
 from gureum.core.db import Database
@@ -79,7 +81,7 @@ class Cloud:
         self.volume_scheduler: VolumeScheduler | None = None
         self.volume_agents: dict[str, VolumeAgent] = {}
         self.router = Router()
-        self._clients: list[IdentityClient] = []
+        self._clients: list[IdentityClient | ImageClient] = []
         self._background: asyncio.Future[None] | None = None
 
     @property
@@ -163,7 +165,8 @@ class Cloud:
             from gureum.block_storage.manager import BlockStorageManager
 
             self.block_storage = BlockStorageManager(self.db, self.bus,
-                                                     self.settings.block_storage)
+                                                     self.settings.block_storage,
+                                                     self.image_client("cinder"))
             await self.block_storage.ensure_default_type()
             await self.block_storage.start_control()
             self.mount(block_storage.PATH, block_storage.create_app(
@@ -184,8 +187,10 @@ class Cloud:
 
         assert self.bus is not None
         settings = self.settings.block_storage
+        images = self.image_client("cinder")
         for backend in settings.backends:
-            agent = VolumeAgent(self.bus, host or settings.host, backend, settings)
+            agent = VolumeAgent(self.bus, host or settings.host, backend, settings,
+                                images=images)
             await agent.start()
             self.volume_agents[agent.name] = agent
 
@@ -233,6 +238,15 @@ class Cloud:
         client = IdentityClient(f"{self.settings.base_url}{identity.PATH}",
                                 username=service_user, password=self.passwords().service,
                                 project="service", transport=transport)
+        self._clients.append(client)
+        return client
+
+    def image_client(self, service_user: str) -> ImageClient:
+        """How a service talks to Image (image records and their bytes): through its
+        public API, in process (streaming both ways) when this process serves Image too."""
+        transport = StreamingASGITransport(self.router) if "image" in self.roles else None
+        client = ImageClient(f"{self.settings.base_url}{image.PATH}",
+                             self.identity_client(service_user), transport=transport)
         self._clients.append(client)
         return client
 

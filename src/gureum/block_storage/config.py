@@ -40,6 +40,9 @@ class BlockStorageSettings(BaseModel):
     stuck_timeout: float = Field(300.0, gt=0, description="Seconds after which a volume "
                                  "still creating, deleting or extending on a backend whose "
                                  "agent is down is put in error.")
+    enable_force_upload: bool = Field(
+        False, description="Whether os-volume_upload_image with force uploads an in-use "
+        "volume (cinder's enable_force_upload; else force is ignored).")
     quotas: dict[str, int] = Field(
         {"volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10,
          "backup_gigabytes": 1000, "groups": 10, "per_volume_gigabytes": -1},

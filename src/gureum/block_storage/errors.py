@@ -32,6 +32,10 @@ class AttachmentNotFound(NotFound):
     message = "Volume attachment could not be found with filter: attachment_id = {id}."
 
 
+class ImageNotFound(NotFound):
+    message = "Image {image_id} could not be found."
+
+
 class MessageNotFound(NotFound):
     message = "Message {message_id} could not be found."
 

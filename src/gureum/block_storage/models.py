@@ -54,6 +54,9 @@ class Volume(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
     snapshot_id: Mapped[str | None] = mapped_column(String(36))
     source_volid: Mapped[str | None] = mapped_column(String(36))
+    image_id: Mapped[str | None] = mapped_column(String(36))  # made from this image
+    # the image's record as the volume was made from it (volume_image_metadata)
+    image_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # backends (host@backend) a create was tried on, so a retry goes elsewhere
     tried_backends: Mapped[list[Any]] = mapped_column(default=list)
     provider: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the driver's answer

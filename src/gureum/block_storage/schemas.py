@@ -63,6 +63,13 @@ _ACTIONS: dict[str, Any] = {
     "os-detach": {"type": ["object", "null"], "properties": {
         "attachment_id": NULLABLE_ID}},
     "revert": obj({"snapshot_id": ID}, required=("snapshot_id",)),
+    "os-volume_upload_image": obj({
+        "image_name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "force": BOOLISH,
+        "disk_format": {"enum": ["raw", "vmdk", "vdi", "qcow2", "vhd", "vhdx", "ploop"]},
+        "container_format": {"enum": ["bare"]},
+        "visibility": {"enum": ["public", "private", "shared", "community"]},
+        "protected": BOOLISH}, required=("image_name",)),
 }
 VOLUME_ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1,
                  "properties": _ACTIONS, "additionalProperties": False}

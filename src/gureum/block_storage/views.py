@@ -56,6 +56,8 @@ def volume(row: Volume, base: str, vtype: VolumeType | None,
                         if a.attach_status == "attached"],
         "os-vol-tenant-attr:tenant_id": row.project_id, "group_id": None,
     }
+    if row.image_metadata:
+        body["volume_image_metadata"] = dict(row.image_metadata)
     if admin:
         body.update({"os-vol-host-attr:host": row.host,
                      "os-vol-mig-status-attr:migstat": None,

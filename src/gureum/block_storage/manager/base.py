@@ -20,6 +20,7 @@ from gureum.block_storage.models import (
     VolumeType,
     VolumeTypeAccess,
 )
+from gureum.clients.image import ImageClient
 from gureum.core.bus import Bus
 from gureum.core.context import RequestContext
 from gureum.core.db import Database, utcnow
@@ -73,10 +74,12 @@ async def record_message(session: AsyncSession, project_id: str, resource_type: 
 
 
 class ManagerBase:
-    def __init__(self, db: Database, bus: Bus, settings: BlockStorageSettings) -> None:
+    def __init__(self, db: Database, bus: Bus, settings: BlockStorageSettings,
+                 images: ImageClient | None = None) -> None:
         self.db = db
         self.bus = bus
         self.settings = settings
+        self.images = images  # the Image service, for imageRef and uploads to images
 
     # ------------------------------------------------------------ reading
     @staticmethod

@@ -16,6 +16,7 @@ from gureum.block_storage.manager.base import (
     quota_lock,
     transition,
 )
+from gureum.block_storage.manager.images import image_for_volume
 from gureum.block_storage.manager.listing import ListQuery, boolean, metadata_filter, paged
 from gureum.block_storage.messages import SCHEDULER_TOPIC, backend_of, volume_topic
 from gureum.block_storage.models import Service, Snapshot, Volume, VolumeType
@@ -45,12 +46,17 @@ class Volumes(ManagerBase):
             source = await self._source(session, context, spec)
             vtype = await self._volume_type(session, context, spec, source)
             zone = await self._zone(session, spec, source)
-        size = spec.get("size")
+        size = None if spec.get("size") is None else int(spec["size"])
+        image_metadata: dict[str, str] = {}
+        if spec.get("imageRef") and source is None:
+            size, image_metadata = await image_for_volume(self.images, context,
+                                                          str(spec["imageRef"]), size)
+        elif source is not None:
+            image_metadata = await self._source_image_metadata(source)
         if size is None:
             if source is None:
                 raise errors.InvalidInput(reason="Volume size must be specified")
             size = source.size
-        size = int(size)
         if source is not None and size < source.size:
             kind = "snapshot" if isinstance(source, Snapshot) else "source volume"
             raise errors.InvalidInput(
@@ -66,7 +72,8 @@ class Volumes(ManagerBase):
             snapshot_id=source.id if isinstance(source, Snapshot) else None,
             source_volid=source.id if isinstance(source, Volume) else None,
             bootable=bool(isinstance(source, Volume) and source.bootable),
-            created_at=utcnow())
+            image_id=image_metadata.get("image_id") if source is None else None,
+            image_metadata=image_metadata, created_at=utcnow())
         async with self.db.session(lock=quota_lock(project_id)) as session:
             await self.check_quota(session, project_id, volumes=1, gigabytes=size,
                                    volume_size=size)
@@ -92,6 +99,14 @@ class Volumes(ManagerBase):
                                            f"{volume.status}.")
             return volume
         return None
+
+    async def _source_image_metadata(self, source: Volume | Snapshot) -> dict[str, str]:
+        """A copy keeps what its origin was made from (cinder copies glance metadata)."""
+        if isinstance(source, Volume):
+            return dict(source.image_metadata)
+        async with self.db.session() as session:
+            origin = await session.get(Volume, source.volume_id)
+        return dict(origin.image_metadata) if origin is not None else {}
 
     async def _volume_type(self, session: Any, context: RequestContext,
                            spec: dict[str, Any], source: Volume | Snapshot | None,
