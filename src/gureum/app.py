@@ -190,7 +190,7 @@ class Cloud:
         images = self.image_client("cinder")
         for backend in settings.backends:
             agent = VolumeAgent(self.bus, host or settings.host, backend, settings,
-                                images=images)
+                                images=images, state_dir=self.state_dir)
             await agent.start()
             self.volume_agents[agent.name] = agent
 

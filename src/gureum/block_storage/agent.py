@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from gureum.block_storage.config import BackendSettings, BlockStorageSettings
 from gureum.block_storage.drivers.base import SnapshotSpec, VolumeDriver, VolumeSpec, decode
 from gureum.block_storage.drivers.fake import FakeVolumeDriver
+from gureum.block_storage.drivers.file import FileVolumeDriver
 from gureum.block_storage.messages import CONTROL_TOPIC, VOLUME_BINARY, pool_of, volume_topic
 from gureum.clients.image import ImageClient
 from gureum.core.bus import Bus, Handler
@@ -25,23 +27,28 @@ RESYNC_EVERY = 6  # reports
 RPC_TIMEOUT = 30.0
 
 
-def driver_for(backend: BackendSettings) -> VolumeDriver:
+def driver_for(backend: BackendSettings, root: Path) -> VolumeDriver:
+    """The backend's driver; a file backend keeps its volumes under `root` (or its own
+    `path`, relative to the state dir)."""
     if backend.driver == "fake":
         return FakeVolumeDriver(backend.pools)
-    raise ValueError(f"volume driver {backend.driver!r} is not available (choose 'fake')")
+    if backend.driver == "file":
+        return FileVolumeDriver(root, backend.pools)
+    raise ValueError(f"volume driver {backend.driver!r} is not available")
 
 
 class VolumeAgent:
     def __init__(self, bus: Bus, host: str, backend: str, settings: BlockStorageSettings,
                  driver: VolumeDriver | None = None, images: ImageClient | None = None,
-                 ) -> None:
+                 state_dir: Path = Path("state")) -> None:
         self.bus = bus
         self.images = images  # the Image service, as the cinder service user
         self.host = host
         self.backend = backend
         self.settings = settings
         self.config = settings.backends[backend]
-        self.driver = driver or driver_for(self.config)
+        self.driver = driver or driver_for(
+            self.config, state_dir / (self.config.path or f"volumes/{backend}"))
         self.name = f"{host}@{backend}"  # cinder's service host
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -99,7 +106,8 @@ class VolumeAgent:
                     self.backend),
                 "vendor_name": "Gureum", "driver_version": "1.0",
                 "storage_protocol": self.driver.name, "reserved_percentage": 0,
-                "thin_provisioning_support": False, "thick_provisioning_support": True,
+                "thin_provisioning_support": self.driver.thin_provisioning,
+                "thick_provisioning_support": not self.driver.thin_provisioning,
                 "multiattach": self.config.multiattach, "QoS_support": False,
                 "backend_state": "up", **self.config.capabilities}
 

@@ -1,11 +1,17 @@
 """Block Storage settings: the backends the volume agents drive (each with pools), the
 scheduler's rules, default quotas and the default volume type."""
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, model_validator
 
 
 class BackendSettings(BaseModel):
-    driver: str = Field("fake", description="Volume driver: fake (in memory, instant).")
+    driver: Literal["fake", "file"] = Field(
+        "fake", description="Volume driver: fake (in memory, instant) or file (sparse raw "
+        "files under `path`, real bytes).")
+    path: str | None = Field(None, description="Where a file backend keeps its volumes "
+                             "(relative to the state dir; default volumes/<backend>).")
     volume_backend_name: str | None = Field(
         None, description="What volume types match with the extra spec volume_backend_name "
         "(default: the backend's key).")
@@ -24,7 +30,8 @@ class BlockStorageSettings(BaseModel):
                       "agents and scheduler (services show as host@backend).")
     backends: dict[str, BackendSettings] = Field(
         {"fast": BackendSettings(pools={"ssd": 500}),
-         "bulk": BackendSettings(pools={"hdd-1": 2000, "hdd-2": 2000})},
+         "bulk": BackendSettings(pools={"hdd-1": 2000, "hdd-2": 2000}),
+         "local": BackendSettings(driver="file", pools={"files": 100})},
         description="The backends (cinder's enabled_backends), each served by one volume "
         "agent (cinder-volume host@backend).")
     default_volume_type: str = Field("__DEFAULT__", description="Type of volumes created "

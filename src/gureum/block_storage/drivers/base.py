@@ -53,6 +53,7 @@ class Connection:
 
 class VolumeDriver(Protocol):
     name: str
+    thin_provisioning: bool  # volumes take only what is written (sparse)
 
     async def pool_stats(self) -> list[PoolStats]: ...
 

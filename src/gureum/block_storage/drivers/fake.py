@@ -22,6 +22,7 @@ class DriverFault(Exception):
 
 class FakeVolumeDriver:
     name = "fake"
+    thin_provisioning = False
 
     def __init__(self, pools: dict[str, int]) -> None:
         self.pools = dict(pools)  # name → capacity GiB
@@ -120,10 +121,15 @@ class FakeVolumeDriver:
         limit = self.sizes.get(volume_id, 0) * GiB
         self._volume(volume_id)
         received = bytearray()
+        zeros = 0  # trailing zeros not kept (the rest of a volume reads as zeros)
         async for chunk in chunks:
-            received += chunk
-            if len(received) > limit:
+            if len(received) + zeros + len(chunk) > limit:
                 raise DriverFault(f"the image does not fit in volume {volume_id}")
+            if chunk.count(0) == len(chunk):
+                zeros += len(chunk)
+                continue
+            received += bytes(zeros) + chunk
+            zeros = 0
         self.data[volume_id] = bytes(received)
 
     async def copy_volume_to_image(self, volume_id: str, disk_format: str,
