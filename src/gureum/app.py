@@ -44,6 +44,7 @@ from gureum.settings import Settings
 
 if TYPE_CHECKING:
     from gureum.block_storage.agent import VolumeAgent
+    from gureum.block_storage.backup_agent import BackupAgent
     from gureum.block_storage.manager import BlockStorageManager
     from gureum.block_storage.scheduler import VolumeScheduler
 
@@ -54,8 +55,10 @@ AGENT_ROLE = "network-agent"
 # The volume schedulers (database and bus, no API) and a host's volume agents (bus only).
 VOLUME_SCHEDULER_ROLE = "volume-scheduler"
 VOLUME_AGENT_ROLE = "volume-agent"
-BUS_ONLY = (AGENT_ROLE, VOLUME_AGENT_ROLE)
-EMBEDDED = (*ROLES, AGENT_ROLE, VOLUME_SCHEDULER_ROLE, VOLUME_AGENT_ROLE)
+# A backup service (cinder-backup) on a host, keeping backups under the state dir (bus only).
+BACKUP_AGENT_ROLE = "backup-agent"
+BUS_ONLY = (AGENT_ROLE, VOLUME_AGENT_ROLE, BACKUP_AGENT_ROLE)
+EMBEDDED = (*ROLES, AGENT_ROLE, VOLUME_SCHEDULER_ROLE, VOLUME_AGENT_ROLE, BACKUP_AGENT_ROLE)
 MIGRATIONS = ((identity.MIGRATIONS, identity.VERSION_TABLE),
               (image.MIGRATIONS, image.VERSION_TABLE),
               (network.MIGRATIONS, network.VERSION_TABLE),
@@ -80,6 +83,7 @@ class Cloud:
         self.block_storage: BlockStorageManager | None = None
         self.volume_scheduler: VolumeScheduler | None = None
         self.volume_agents: dict[str, VolumeAgent] = {}
+        self.backup_agent: BackupAgent | None = None
         self.router = Router()
         self._clients: list[IdentityClient | ImageClient] = []
         self._background: asyncio.Future[None] | None = None
@@ -103,12 +107,7 @@ class Cloud:
     async def start(self, *, bootstrap_data: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if set(self.roles) <= set(BUS_ONLY):  # agents reach the cloud by the bus alone
-            self.bus = buses.connect(self.settings.bus_url)
-            await self.bus.start()
-            if AGENT_ROLE in self.roles:
-                await self.start_network_agents()
-            if VOLUME_AGENT_ROLE in self.roles:
-                await self.start_volume_agents()
+            await self.start_bus_only()
             return
         self.db = Database(self.settings.database)
         for migrations, version_table in MIGRATIONS:
@@ -157,6 +156,16 @@ class Cloud:
             await self.bootstrap_networks()
         await self.start_block_storage()
 
+    async def start_bus_only(self) -> None:
+        self.bus = buses.connect(self.settings.bus_url)
+        await self.bus.start()
+        if AGENT_ROLE in self.roles:
+            await self.start_network_agents()
+        if VOLUME_AGENT_ROLE in self.roles:
+            await self.start_volume_agents()
+        if BACKUP_AGENT_ROLE in self.roles:
+            await self.start_backup_agent()
+
     async def start_block_storage(self) -> None:
         """The API and control plane first (agents register with it), then schedulers,
         then the agents of each backend."""
@@ -180,6 +189,21 @@ class Cloud:
             await self.volume_scheduler.start()
         if VOLUME_AGENT_ROLE in self.roles:
             await self.start_volume_agents()
+        if BACKUP_AGENT_ROLE in self.roles:
+            await self.start_backup_agent()
+
+    async def start_backup_agent(self, host: str | None = None) -> None:
+        """The backup service of this host (cinder-backup), its backups under the state
+        dir."""
+        from gureum.block_storage.backup_agent import BackupAgent  # noqa: F811
+        from gureum.block_storage.drivers.backup import FileBackupDriver
+
+        assert self.bus is not None
+        settings = self.settings.block_storage
+        self.backup_agent = BackupAgent(
+            self.bus, host or settings.host, settings,
+            FileBackupDriver(self.state_dir / settings.backup_path))
+        await self.backup_agent.start()
 
     async def start_volume_agents(self, host: str | None = None) -> None:
         """One agent per configured backend of this host (cinder-volume host@backend)."""
@@ -265,6 +289,9 @@ class Cloud:
         for volume_agent in self.volume_agents.values():
             await volume_agent.stop()
         self.volume_agents.clear()
+        if self.backup_agent is not None:
+            await self.backup_agent.stop()
+            self.backup_agent = None
         if self.volume_scheduler is not None:
             await self.volume_scheduler.stop()
         if self.block_storage is not None:

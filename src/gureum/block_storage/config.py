@@ -50,6 +50,8 @@ class BlockStorageSettings(BaseModel):
     enable_force_upload: bool = Field(
         False, description="Whether os-volume_upload_image with force uploads an in-use "
         "volume (cinder's enable_force_upload; else force is ignored).")
+    backup_path: str = Field("backups", description="Where the backup agents keep backups "
+                             "(chunked, checksummed objects; relative to the state dir).")
     quotas: dict[str, int] = Field(
         {"volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10,
          "backup_gigabytes": 1000, "groups": 10, "per_volume_gigabytes": -1},

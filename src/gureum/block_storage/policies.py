@@ -56,6 +56,10 @@ RULES = [
     *_rules(MEMBER, "volume:create_transfer", "volume:delete_transfer"),
     *_rules(READER, "volume:get_transfer", "volume:get_all_transfers"),
     Rule("volume:accept_transfer", "role:admin or role:member"),
+    # backups
+    *_rules(MEMBER, "backup:create", "backup:delete", "backup:restore", "backup:update"),
+    *_rules(READER, "backup:get", "backup:get_all"),
+    Rule("backup:backup_project_attribute", ADMIN, "Show a backup's project."),
     # types
     *_rules(ADMIN, "volume_extension:types_manage", "volume_extension:type_create",
             "volume_extension:type_update", "volume_extension:type_delete",

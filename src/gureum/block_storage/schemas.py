@@ -105,6 +105,16 @@ UPDATE_ATTACHMENT = envelope("attachment", obj({"connector": {"type": "object"}}
 ATTACHMENT_ACTION = obj({"os-complete": {"type": ["object", "null"]}},
                         required=("os-complete",))
 
+CREATE_BACKUP = envelope("backup", obj({
+    "volume_id": ID, "container": NULLABLE_ID, "description": TEXT, "name": TEXT,
+    "incremental": BOOLISH, "force": BOOLISH, "snapshot_id": NULLABLE_ID,
+    "metadata": METADATA}, required=("volume_id",)))
+UPDATE_BACKUP = envelope("backup", obj({"name": TEXT, "description": TEXT,
+                                        "metadata": METADATA}))
+RESTORE_BACKUP = obj({"restore": {"type": ["object", "null"], "properties": {
+    "volume_id": NULLABLE_ID, "name": TEXT}, "additionalProperties": False}},
+    required=("restore",))
+
 QUOTA_VALUE = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$"}
 UPDATE_QUOTA = envelope("quota_set", {"type": "object", "properties": {
     "id": {"type": "string"}, "project_id": {"type": "string"}},

@@ -20,7 +20,8 @@ from gureum.core.db import utcnow
 
 log = logging.getLogger(__name__)
 WORKERS = 4
-TRANSITIONAL = ("creating", "deleting", "extending", "reverting", "uploading")
+TRANSITIONAL = ("creating", "deleting", "extending", "reverting", "uploading",
+                "backing-up", "restoring-backup")
 
 
 class Control(ManagerBase):
@@ -60,6 +61,7 @@ class Control(ManagerBase):
             "snapshot_deleted": self.rpc_snapshot_deleted,
             "snapshot_failed": self.rpc_snapshot_failed,
             "work_for_backend": self.rpc_work_for_backend,
+            **self.extra_control_handlers(),
         }
         for _ in range(WORKERS):
             await bus.serve(CONTROL_TOPIC, handlers)
@@ -112,8 +114,12 @@ class Control(ManagerBase):
                                       "updated_at": utcnow()}
             if volume.image_id:  # an image's bytes are in it: cinder marks it bootable
                 values["bootable"] = True
-            await transition(session, Volume, volume_id, values, status="creating",
-                             host=host)
+            if volume.backup_id:  # now the backup's bytes go in
+                values["status"] = "restoring-backup"
+            moved = await transition(session, Volume, volume_id, values, status="creating",
+                                     host=host)
+        if moved and volume.backup_id:
+            await self.restore_into(volume_id, volume.backup_id)
 
     async def rpc_volume_uploaded(self, volume_id: str, host: str, image_id: str, ok: bool,
                                   ) -> None:
