@@ -21,7 +21,9 @@ from starlette.routing import Mount, Router
 from starlette.types import ASGIApp
 
 from gureum.block_storage import service as block_storage
+from gureum.clients.asgi import StreamingASGITransport
 from gureum.clients.identity import IdentityClient
+from gureum.clients.image import ImageClient
 from gureum.core import bus as buses
 from gureum.core.auth import RemoteAuthenticator
 from gureum.core.db import Database
@@ -42,6 +44,7 @@ from gureum.settings import Settings
 
 if TYPE_CHECKING:
     from gureum.block_storage.agent import VolumeAgent
+    from gureum.block_storage.backup_agent import BackupAgent
     from gureum.block_storage.manager import BlockStorageManager
     from gureum.block_storage.scheduler import VolumeScheduler
 
@@ -52,8 +55,10 @@ AGENT_ROLE = "network-agent"
 # The volume schedulers (database and bus, no API) and a host's volume agents (bus only).
 VOLUME_SCHEDULER_ROLE = "volume-scheduler"
 VOLUME_AGENT_ROLE = "volume-agent"
-BUS_ONLY = (AGENT_ROLE, VOLUME_AGENT_ROLE)
-EMBEDDED = (*ROLES, AGENT_ROLE, VOLUME_SCHEDULER_ROLE, VOLUME_AGENT_ROLE)
+# A backup service (cinder-backup) on a host, keeping backups under the state dir (bus only).
+BACKUP_AGENT_ROLE = "backup-agent"
+BUS_ONLY = (AGENT_ROLE, VOLUME_AGENT_ROLE, BACKUP_AGENT_ROLE)
+EMBEDDED = (*ROLES, AGENT_ROLE, VOLUME_SCHEDULER_ROLE, VOLUME_AGENT_ROLE, BACKUP_AGENT_ROLE)
 MIGRATIONS = ((identity.MIGRATIONS, identity.VERSION_TABLE),
               (image.MIGRATIONS, image.VERSION_TABLE),
               (network.MIGRATIONS, network.VERSION_TABLE),
@@ -78,8 +83,9 @@ class Cloud:
         self.block_storage: BlockStorageManager | None = None
         self.volume_scheduler: VolumeScheduler | None = None
         self.volume_agents: dict[str, VolumeAgent] = {}
+        self.backup_agent: BackupAgent | None = None
         self.router = Router()
-        self._clients: list[IdentityClient] = []
+        self._clients: list[IdentityClient | ImageClient] = []
         self._background: asyncio.Future[None] | None = None
 
     @property
@@ -101,12 +107,7 @@ class Cloud:
     async def start(self, *, bootstrap_data: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.roles and set(self.roles) <= set(BUS_ONLY):  # agents: by the bus alone
-            self.bus = buses.connect(self.settings.bus_url)
-            await self.bus.start()
-            if AGENT_ROLE in self.roles:
-                await self.start_network_agents()
-            if VOLUME_AGENT_ROLE in self.roles:
-                await self.start_volume_agents()
+            await self.start_bus_only()
             return
         self.db = Database(self.settings.database)
         for migrations, version_table in MIGRATIONS:
@@ -156,6 +157,16 @@ class Cloud:
             await self.bootstrap_networks()
         await self.start_block_storage()
 
+    async def start_bus_only(self) -> None:
+        self.bus = buses.connect(self.settings.bus_url)
+        await self.bus.start()
+        if AGENT_ROLE in self.roles:
+            await self.start_network_agents()
+        if VOLUME_AGENT_ROLE in self.roles:
+            await self.start_volume_agents()
+        if BACKUP_AGENT_ROLE in self.roles:
+            await self.start_backup_agent()
+
     async def start_block_storage(self) -> None:
         """The API and control plane first (agents register with it), then schedulers,
         then the agents of each backend."""
@@ -164,7 +175,8 @@ class Cloud:
             from gureum.block_storage.manager import BlockStorageManager
 
             self.block_storage = BlockStorageManager(self.db, self.bus,
-                                                     self.settings.block_storage)
+                                                     self.settings.block_storage,
+                                                     self.image_client("cinder"))
             await self.block_storage.ensure_default_type()
             await self.block_storage.start_control()
             self.mount(block_storage.PATH, block_storage.create_app(
@@ -178,6 +190,21 @@ class Cloud:
             await self.volume_scheduler.start()
         if VOLUME_AGENT_ROLE in self.roles:
             await self.start_volume_agents()
+        if BACKUP_AGENT_ROLE in self.roles:
+            await self.start_backup_agent()
+
+    async def start_backup_agent(self, host: str | None = None) -> None:
+        """The backup service of this host (cinder-backup), its backups under the state
+        dir."""
+        from gureum.block_storage.backup_agent import BackupAgent  # noqa: F811
+        from gureum.block_storage.drivers.backup import FileBackupDriver
+
+        assert self.bus is not None
+        settings = self.settings.block_storage
+        self.backup_agent = BackupAgent(
+            self.bus, host or settings.host, settings,
+            FileBackupDriver(self.state_dir / settings.backup_path))
+        await self.backup_agent.start()
 
     async def start_volume_agents(self, host: str | None = None) -> None:
         """One agent per configured backend of this host (cinder-volume host@backend)."""
@@ -185,8 +212,10 @@ class Cloud:
 
         assert self.bus is not None
         settings = self.settings.block_storage
+        images = self.image_client("cinder")
         for backend in settings.backends:
-            agent = VolumeAgent(self.bus, host or settings.host, backend, settings)
+            agent = VolumeAgent(self.bus, host or settings.host, backend, settings,
+                                images=images, state_dir=self.state_dir)
             await agent.start()
             self.volume_agents[agent.name] = agent
 
@@ -237,6 +266,15 @@ class Cloud:
         self._clients.append(client)
         return client
 
+    def image_client(self, service_user: str) -> ImageClient:
+        """How a service talks to Image (image records and their bytes): through its
+        public API, in process (streaming both ways) when this process serves Image too."""
+        transport = StreamingASGITransport(self.router) if "image" in self.roles else None
+        client = ImageClient(f"{self.settings.base_url}{image.PATH}",
+                             self.identity_client(service_user), transport=transport)
+        self._clients.append(client)
+        return client
+
     async def authenticator(self, client: IdentityClient) -> RemoteAuthenticator:
         """How a service checks tokens: it asks Identity, and forgets what it cached when
         Identity announces a change on the bus."""
@@ -252,6 +290,9 @@ class Cloud:
         for volume_agent in self.volume_agents.values():
             await volume_agent.stop()
         self.volume_agents.clear()
+        if self.backup_agent is not None:
+            await self.backup_agent.stop()
+            self.backup_agent = None
         if self.volume_scheduler is not None:
             await self.volume_scheduler.stop()
         if self.block_storage is not None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +47,8 @@ def wait(cli: OpenStackCLI, kind: tuple[str, ...], name: str, status: str,
         shown: dict[str, Any] = cli.json(*kind, "show", name)
         if shown["status"] == status:
             return shown
-        assert shown["status"] not in ("error", "error_extending", "error_deleting"), shown
+        assert shown["status"] not in ("error", "error_extending", "error_deleting",
+                                       "error_restoring", "killed"), shown
         assert time.monotonic() < deadline, f"{name} still {shown['status']}"
         time.sleep(0.2)
 
@@ -107,7 +109,8 @@ def test_quota_services_and_pools(state: Path) -> None:
     assert {s["State"] for s in services} == {"up"}
     pools = {p["Name"] for p in admin.json("volume", "backend", "pool", "list")}
     assert pools == {"gureum-volume@fast#ssd", "gureum-volume@bulk#hdd-1",
-                     "gureum-volume@bulk#hdd-2"}
+                     "gureum-volume@bulk#hdd-2", "gureum-volume@local#files"}
+    assert ("cinder-backup", "gureum-volume") in hosts
     zones = admin.json("availability", "zone", "list", "--volume")
     assert {"Zone Name": "nova", "Zone Status": "available"} in zones
 
@@ -126,3 +129,61 @@ def test_transfer_to_demo(state: Path) -> None:
     assert accepted["volume_id"] == gift["id"]
     assert "cli-gift" in {v["Name"] for v in demo.json("volume", "list")}
     assert "cli-gift" not in {v["Name"] for v in admin.json("volume", "list")}
+
+
+PAYLOAD = b"bytes through the openstack CLI " * 40000
+
+
+def volume_file(state: Path, volume_id: str) -> Path:
+    """Where the default `local` file backend keeps a volume."""
+    return state / "volumes" / "local" / "files" / f"volume-{volume_id}"
+
+
+def head(path: Path, length: int = len(PAYLOAD)) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(length)
+
+
+def test_images_and_backups_with_real_bytes(state: Path, tmp_path: Path) -> None:
+    admin = OpenStackCLI(state / "clouds.yaml")
+    source = tmp_path / "payload.raw"
+    source.write_bytes(PAYLOAD)
+    admin.json("volume", "type", "create", "--property", "volume_backend_name=local",
+               "cli-local")
+    admin.json("image", "create", "--file", str(source), "--disk-format", "raw",
+               "--container-format", "bare", "cli-image")
+    admin.json("volume", "create", "--image", "cli-image", "--size", "1", "--type",
+               "cli-local", "cli-from-image")
+    made = wait(admin, ("volume",), "cli-from-image", "available")
+    assert made["bootable"] in (True, "true")
+    assert made["volume_image_metadata"]["image_name"] == "cli-image"
+    assert head(volume_file(state, made["id"])) == PAYLOAD
+
+    # image create --volume: the volume's bytes become an image
+    admin.json("image", "create", "--volume", "cli-from-image", "--disk-format", "qcow2",
+               "cli-uploaded")
+    wait(admin, ("image",), "cli-uploaded", "active", timeout=60)
+    wait(admin, ("volume",), "cli-from-image", "available")
+    saved = tmp_path / "saved.qcow2"
+    admin.run("image", "save", "--file", str(saved), "cli-uploaded")
+    raw = tmp_path / "saved.raw"
+    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(saved),
+                    str(raw)], check=True)
+    assert head(raw) == PAYLOAD
+
+    # backup, then restore into a new volume and over an existing one: same bytes
+    admin.json("volume", "backup", "create", "--name", "cli-backup", "cli-from-image")
+    backup = wait(admin, ("volume", "backup"), "cli-backup", "available", timeout=60)
+    assert backup["size"] == 1
+    admin.json("volume", "backup", "restore", "cli-backup", "cli-restored")
+    restored = wait(admin, ("volume",), "cli-restored", "available", timeout=60)
+    assert head(volume_file(state, restored["id"])) == PAYLOAD
+    admin.json("volume", "create", "--size", "1", "--type", "cli-local", "cli-target")
+    target = wait(admin, ("volume",), "cli-target", "available")
+    admin.json("volume", "backup", "restore", "--force", "cli-backup", "cli-target")
+    time.sleep(0.5)
+    wait(admin, ("volume",), "cli-target", "available", timeout=60)
+    assert head(volume_file(state, target["id"])) == PAYLOAD
+    listed = {b["Name"] for b in admin.json("volume", "backup", "list")}
+    assert "cli-backup" in listed
+    admin.run("volume", "backup", "delete", "cli-backup")

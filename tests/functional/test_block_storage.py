@@ -196,7 +196,7 @@ def test_services_pools_and_zones(vol: httpx.Client, demo_vol: httpx.Client,
     assert demo_vol.get("/os-services").status_code == 403
     pools = {p.name: p for p in admin_sdk.block_storage.backend_pools()}
     assert set(pools) == {"gureum-volume@fast#ssd", "gureum-volume@bulk#hdd-1",
-                          "gureum-volume@bulk#hdd-2"}
+                          "gureum-volume@bulk#hdd-2", "gureum-volume@local#files"}
     detail = vol.get("/scheduler-stats/get_pools", params={"detail": "True"}).json()
     ssd = next(p for p in detail["pools"] if p["name"] == "gureum-volume@fast#ssd")
     assert ssd["capabilities"]["volume_backend_name"] == "fast"

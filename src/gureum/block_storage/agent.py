@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from gureum.block_storage.config import BackendSettings, BlockStorageSettings
 from gureum.block_storage.drivers.base import SnapshotSpec, VolumeDriver, VolumeSpec, decode
 from gureum.block_storage.drivers.fake import FakeVolumeDriver
+from gureum.block_storage.drivers.file import FileVolumeDriver
 from gureum.block_storage.messages import CONTROL_TOPIC, VOLUME_BINARY, pool_of, volume_topic
+from gureum.clients.image import ImageClient
 from gureum.core.bus import Bus, Handler
 
 log = logging.getLogger(__name__)
@@ -24,21 +27,28 @@ RESYNC_EVERY = 6  # reports
 RPC_TIMEOUT = 30.0
 
 
-def driver_for(backend: BackendSettings) -> VolumeDriver:
+def driver_for(backend: BackendSettings, root: Path) -> VolumeDriver:
+    """The backend's driver; a file backend keeps its volumes under `root` (or its own
+    `path`, relative to the state dir)."""
     if backend.driver == "fake":
         return FakeVolumeDriver(backend.pools)
-    raise ValueError(f"volume driver {backend.driver!r} is not available (choose 'fake')")
+    if backend.driver == "file":
+        return FileVolumeDriver(root, backend.pools)
+    raise ValueError(f"volume driver {backend.driver!r} is not available")
 
 
 class VolumeAgent:
     def __init__(self, bus: Bus, host: str, backend: str, settings: BlockStorageSettings,
-                 driver: VolumeDriver | None = None) -> None:
+                 driver: VolumeDriver | None = None, images: ImageClient | None = None,
+                 state_dir: Path = Path("state")) -> None:
         self.bus = bus
+        self.images = images  # the Image service, as the cinder service user
         self.host = host
         self.backend = backend
         self.settings = settings
         self.config = settings.backends[backend]
-        self.driver = driver or driver_for(self.config)
+        self.driver = driver or driver_for(
+            self.config, state_dir / (self.config.path or f"volumes/{backend}"))
         self.name = f"{host}@{backend}"  # cinder's service host
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -48,6 +58,7 @@ class VolumeAgent:
             "create_volume": self.create_volume, "delete_volume": self.delete_volume,
             "extend_volume": self.extend_volume, "revert_volume": self.revert_volume,
             "create_snapshot": self.create_snapshot, "delete_snapshot": self.delete_snapshot,
+            "upload_volume": self.upload_volume,
             "initialize_connection": self.initialize_connection,
             "terminate_connection": self.terminate_connection,
         }
@@ -95,7 +106,8 @@ class VolumeAgent:
                     self.backend),
                 "vendor_name": "Gureum", "driver_version": "1.0",
                 "storage_protocol": self.driver.name, "reserved_percentage": 0,
-                "thin_provisioning_support": False, "thick_provisioning_support": True,
+                "thin_provisioning_support": self.driver.thin_provisioning,
+                "thick_provisioning_support": not self.driver.thin_provisioning,
                 "multiattach": self.config.multiattach, "QoS_support": False,
                 "backend_state": "up", **self.config.capabilities}
 
@@ -107,7 +119,9 @@ class VolumeAgent:
                 await self.create_volume(
                     {"volume_id": item["volume_id"], "size": item["size"],
                      "pool": pool_of(item["host"]), "snapshot_id": item["snapshot_id"],
-                     "source_volume_id": item["source_volid"]}, item["host"])
+                     "source_volume_id": item["source_volid"],
+                     "image_id": item.get("image_id"),
+                     "image_format": item.get("image_format")}, item["host"])
             else:
                 await self.delete_volume(item["volume_id"], item["host"], [])
         for item in work["snapshots"]:
@@ -133,11 +147,52 @@ class VolumeAgent:
     # ------------------------------------------------------------ volumes
     async def create_volume(self, spec: dict[str, Any], host: str) -> None:
         volume = decode(VolumeSpec, spec)
+
+        async def work() -> None:
+            await self.driver.create_volume(volume)
+            if volume.image_id:
+                try:
+                    await self._copy_image(volume)
+                except BaseException:  # nothing half-written stays behind
+                    await self.driver.delete_volume(volume.volume_id)
+                    raise
+
         await self._attempt(
-            lambda: self.driver.create_volume(volume),
+            work,
             lambda: self._call("volume_created", volume_id=volume.volume_id, host=host),
             lambda why: self._call("volume_create_failed", volume_id=volume.volume_id,
                                    host=host, reason=why))
+
+    def _image_service(self) -> ImageClient:
+        if self.images is None:
+            raise RuntimeError("this volume agent has no Image service configured")
+        return self.images
+
+    async def _copy_image(self, volume: VolumeSpec) -> None:
+        images = self._image_service()
+        async with images.download_image(volume.image_id or "") as chunks:
+            await self.driver.copy_image_to_volume(volume.volume_id,
+                                                   volume.image_format or "raw", chunks)
+
+    async def upload_volume(self, volume_id: str, host: str, image_id: str,
+                            disk_format: str) -> None:
+        """The volume's bytes into a queued image (made by the control plane for the
+        user); on failure the image goes, as cinder deletes it."""
+        try:
+            images = self._image_service()
+            await images.upload_image(image_id, self.driver.copy_volume_to_image(
+                volume_id, disk_format))
+        except Exception as exc:
+            log.warning("volume agent %s: upload of %s failed: %s", self.name, volume_id, exc)
+            try:
+                await self._image_service().delete_image(image_id)
+            except Exception as gone:
+                log.warning("image %s could not be deleted: %s", image_id, gone)
+            await self._call("volume_uploaded", volume_id=volume_id, host=host,
+                             image_id=image_id, ok=False)
+            return
+        await self._call("volume_uploaded", volume_id=volume_id, host=host,
+                         image_id=image_id, ok=True)
 
     async def delete_volume(self, volume_id: str, host: str, snapshot_ids: list[str]) -> None:
         async def work() -> None:

@@ -1,11 +1,17 @@
 """Block Storage settings: the backends the volume agents drive (each with pools), the
 scheduler's rules, default quotas and the default volume type."""
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, model_validator
 
 
 class BackendSettings(BaseModel):
-    driver: str = Field("fake", description="Volume driver: fake (in memory, instant).")
+    driver: Literal["fake", "file"] = Field(
+        "fake", description="Volume driver: fake (in memory, instant) or file (sparse raw "
+        "files under `path`, real bytes).")
+    path: str | None = Field(None, description="Where a file backend keeps its volumes "
+                             "(relative to the state dir; default volumes/<backend>).")
     volume_backend_name: str | None = Field(
         None, description="What volume types match with the extra spec volume_backend_name "
         "(default: the backend's key).")
@@ -24,7 +30,8 @@ class BlockStorageSettings(BaseModel):
                       "agents and scheduler (services show as host@backend).")
     backends: dict[str, BackendSettings] = Field(
         {"fast": BackendSettings(pools={"ssd": 500}),
-         "bulk": BackendSettings(pools={"hdd-1": 2000, "hdd-2": 2000})},
+         "bulk": BackendSettings(pools={"hdd-1": 2000, "hdd-2": 2000}),
+         "local": BackendSettings(driver="file", pools={"files": 100})},
         description="The backends (cinder's enabled_backends), each served by one volume "
         "agent (cinder-volume host@backend).")
     default_volume_type: str = Field("__DEFAULT__", description="Type of volumes created "
@@ -40,6 +47,11 @@ class BlockStorageSettings(BaseModel):
     stuck_timeout: float = Field(300.0, gt=0, description="Seconds after which a volume "
                                  "still creating, deleting or extending on a backend whose "
                                  "agent is down is put in error.")
+    enable_force_upload: bool = Field(
+        False, description="Whether os-volume_upload_image with force uploads an in-use "
+        "volume (cinder's enable_force_upload; else force is ignored).")
+    backup_path: str = Field("backups", description="Where the backup agents keep backups "
+                             "(chunked, checksummed objects; relative to the state dir).")
     quotas: dict[str, int] = Field(
         {"volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10,
          "backup_gigabytes": 1000, "groups": 10, "per_volume_gigabytes": -1},

@@ -32,6 +32,33 @@ class AttachmentNotFound(NotFound):
     message = "Volume attachment could not be found with filter: attachment_id = {id}."
 
 
+class ImageNotFound(NotFound):
+    message = "Image {image_id} could not be found."
+
+
+class BackupNotFound(NotFound):
+    message = "Backup {backup_id} could not be found."
+
+
+class InvalidBackup(BadRequest):
+    message = "Invalid backup: {reason}"
+
+
+class BackupLimitExceeded(PayloadTooLarge):
+    message = "Maximum number of backups allowed ({allowed}) exceeded"
+
+
+class BackupSizeExceedsAvailableQuota(PayloadTooLarge):
+    message = ("Requested backup exceeds allowed Backup gigabytes quota. Requested "
+               "{requested}G, quota is {quota}G and {consumed}G has been consumed.")
+
+
+class BackupServiceUnavailable(GureumError):
+    status = 503
+    title = "Service Unavailable"
+    message = "Service cinder-backup could not be found."
+
+
 class MessageNotFound(NotFound):
     message = "Message {message_id} could not be found."
 

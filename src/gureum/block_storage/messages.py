@@ -12,6 +12,12 @@ CONTROL_TOPIC = "block_storage.control"
 SCHEDULER_TOPIC = "block_storage.scheduler"
 SCHEDULER_BINARY = "cinder-scheduler"
 VOLUME_BINARY = "cinder-volume"
+BACKUP_BINARY = "cinder-backup"
+
+
+def backup_topic(host: str) -> str:
+    """The topic of the backup agent on `host` (which keeps the backups it made)."""
+    return f"block_storage.backup.{host}"
 
 
 def volume_topic(backend: str) -> str:

@@ -54,6 +54,10 @@ class Volume(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
     snapshot_id: Mapped[str | None] = mapped_column(String(36))
     source_volid: Mapped[str | None] = mapped_column(String(36))
+    image_id: Mapped[str | None] = mapped_column(String(36))  # made from this image
+    backup_id: Mapped[str | None] = mapped_column(String(36))  # restored from this backup
+    # the image's record as the volume was made from it (volume_image_metadata)
+    image_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # backends (host@backend) a create was tried on, so a retry goes elsewhere
     tried_backends: Mapped[list[Any]] = mapped_column(default=list)
     provider: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the driver's answer
@@ -162,3 +166,30 @@ class Transfer(Base):
     salt: Mapped[str] = mapped_column(String(32))
     key_hash: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Backup(Base):
+    """A volume's bytes kept by a backup service (cinder-backup on `host`): full, or
+    incremental on top of `parent_id`."""
+
+    __tablename__ = "volume_backup"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(64), default="")
+    volume_id: Mapped[str] = mapped_column(String(36), index=True)
+    snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+    container: Mapped[str | None] = mapped_column(String(255))
+    host: Mapped[str | None] = mapped_column(String(255))  # the backup service's host
+    fail_reason: Mapped[str | None] = mapped_column(String(255))
+    object_count: Mapped[int] = mapped_column(Integer, default=0)
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    restore_volume_id: Mapped[str | None] = mapped_column(String(36))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    data_timestamp: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -31,7 +31,10 @@ RULES = [
             "volume_extension:volume_actions:attach",
             "volume_extension:volume_actions:detach",
             "volume_extension:volume_actions:begin_detaching",
-            "volume_extension:volume_actions:roll_detaching"),
+            "volume_extension:volume_actions:roll_detaching",
+            "volume_extension:volume_actions:upload_image"),
+    Rule("volume_extension:volume_actions:upload_public", ADMIN,
+         "Upload a volume to a public image."),
     *_rules(READER, "volume:get", "volume:get_all", "volume:get_volume_metadata",
             "volume_extension:volume_tenant_attribute"),
     *_rules(ADMIN, "volume_extension:volume_admin_actions:reset_status",
@@ -53,6 +56,10 @@ RULES = [
     *_rules(MEMBER, "volume:create_transfer", "volume:delete_transfer"),
     *_rules(READER, "volume:get_transfer", "volume:get_all_transfers"),
     Rule("volume:accept_transfer", "role:admin or role:member"),
+    # backups
+    *_rules(MEMBER, "backup:create", "backup:delete", "backup:restore", "backup:update"),
+    *_rules(READER, "backup:get", "backup:get_all"),
+    Rule("backup:backup_project_attribute", ADMIN, "Show a backup's project."),
     # types
     *_rules(ADMIN, "volume_extension:types_manage", "volume_extension:type_create",
             "volume_extension:type_update", "volume_extension:type_delete",

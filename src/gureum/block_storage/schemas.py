@@ -63,6 +63,13 @@ _ACTIONS: dict[str, Any] = {
     "os-detach": {"type": ["object", "null"], "properties": {
         "attachment_id": NULLABLE_ID}},
     "revert": obj({"snapshot_id": ID}, required=("snapshot_id",)),
+    "os-volume_upload_image": obj({
+        "image_name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "force": BOOLISH,
+        "disk_format": {"enum": ["raw", "vmdk", "vdi", "qcow2", "vhd", "vhdx", "ploop"]},
+        "container_format": {"enum": ["bare"]},
+        "visibility": {"enum": ["public", "private", "shared", "community"]},
+        "protected": BOOLISH}, required=("image_name",)),
 }
 VOLUME_ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1,
                  "properties": _ACTIONS, "additionalProperties": False}
@@ -97,6 +104,16 @@ UPDATE_ATTACHMENT = envelope("attachment", obj({"connector": {"type": "object"}}
                                                required=("connector",)))
 ATTACHMENT_ACTION = obj({"os-complete": {"type": ["object", "null"]}},
                         required=("os-complete",))
+
+CREATE_BACKUP = envelope("backup", obj({
+    "volume_id": ID, "container": NULLABLE_ID, "description": TEXT, "name": TEXT,
+    "incremental": BOOLISH, "force": BOOLISH, "snapshot_id": NULLABLE_ID,
+    "metadata": METADATA}, required=("volume_id",)))
+UPDATE_BACKUP = envelope("backup", obj({"name": TEXT, "description": TEXT,
+                                        "metadata": METADATA}))
+RESTORE_BACKUP = obj({"restore": {"type": ["object", "null"], "properties": {
+    "volume_id": NULLABLE_ID, "name": TEXT}, "additionalProperties": False}},
+    required=("restore",))
 
 QUOTA_VALUE = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$"}
 UPDATE_QUOTA = envelope("quota_set", {"type": "object", "properties": {

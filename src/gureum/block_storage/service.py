@@ -12,6 +12,7 @@ from gureum.block_storage import policies
 from gureum.block_storage.api import (
     actions,
     attachments,
+    backups,
     discovery,
     quotas,
     services,
@@ -52,7 +53,7 @@ def create_app(manager: BlockStorageManager, authenticator: Authenticator,
                policy_file: Path | None) -> ServiceApp:
     router = Router().include(
         discovery.router, volumes.router, actions.router, snapshots.router, types.router,
-        attachments.router, quotas.router, services.router, transfers.router)
+        attachments.router, quotas.router, services.router, transfers.router, backups.router)
     return BlockStorageApp(
         name=SERVICE_TYPE, dialect="cinder", router=router,
         policy=PolicyEngine("block_storage", policies.RULES, policy_file),

@@ -56,6 +56,8 @@ def volume(row: Volume, base: str, vtype: VolumeType | None,
                         if a.attach_status == "attached"],
         "os-vol-tenant-attr:tenant_id": row.project_id, "group_id": None,
     }
+    if row.image_metadata:
+        body["volume_image_metadata"] = dict(row.image_metadata)
     if admin:
         body.update({"os-vol-host-attr:host": row.host,
                      "os-vol-mig-status-attr:migstat": None,
@@ -129,4 +131,27 @@ def transfer(row: Any, base: str, detail: bool = True) -> dict[str, Any]:
                                            row.id)}
     if detail:
         body["created_at"] = isotime(row.created_at)
+    return body
+
+
+def backup(row: Any, base: str, detail: bool = True, dependent: bool = False,
+           project_attr: bool = False, with_metadata: bool = False) -> dict[str, Any]:
+    """cinder's backup view (3.18: the project attribute to whom may see it; 3.43:
+    metadata)."""
+    body: dict[str, Any] = {"id": row.id, "name": row.name,
+                            "links": links(base, row.project_id, "backups", row.id)}
+    if not detail:
+        return body
+    body.update({
+        "status": row.status, "size": row.size, "object_count": row.object_count,
+        "availability_zone": row.availability_zone, "container": row.container,
+        "created_at": isotime(row.created_at), "updated_at": isotime(row.updated_at),
+        "description": row.description, "fail_reason": row.fail_reason,
+        "volume_id": row.volume_id, "is_incremental": row.parent_id is not None,
+        "has_dependent_backups": dependent, "snapshot_id": row.snapshot_id,
+        "data_timestamp": isotime(row.data_timestamp)})
+    if project_attr:
+        body["os-backup-project-attr:project_id"] = row.project_id
+    if with_metadata:
+        body["metadata"] = dict(row.metadata_)
     return body

@@ -17,7 +17,14 @@ from typing import Any
 
 import uvicorn
 
-from gureum.app import AGENT_ROLE, ROLES, VOLUME_AGENT_ROLE, VOLUME_SCHEDULER_ROLE, Cloud
+from gureum.app import (
+    AGENT_ROLE,
+    BACKUP_AGENT_ROLE,
+    ROLES,
+    VOLUME_AGENT_ROLE,
+    VOLUME_SCHEDULER_ROLE,
+    Cloud,
+)
 from gureum.block_storage import policies as block_storage_policies
 from gureum.core.policy import PolicyEngine, sample_yaml
 from gureum.identity import policies as identity_policies
@@ -179,6 +186,22 @@ def cmd_volume_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup_agent(args: argparse.Namespace) -> int:
+    """A host's backup service (cinder-backup, scaled out): the bus only."""
+    settings = _settings(args)
+    if args.agent_host:
+        settings.block_storage.host = args.agent_host
+    if not (settings.bus_url or "").startswith(("amqp://", "amqps://")):
+        print("gureum backup-agent: agents of their own need a shared bus "
+              "(GUREUM_BUS_URL=amqp://…); `gureum up` runs its agents itself",
+              file=sys.stderr)
+        return 2
+    cloud = Cloud(settings, roles=(BACKUP_AGENT_ROLE,))
+    _run(_headless(cloud, f"gureum backup-agent running for host "
+                          f"{settings.block_storage.host}"))
+    return 0
+
+
 def cmd_bootstrap(args: argparse.Namespace) -> int:
     async def run() -> None:
         cloud = Cloud(_settings(args), roles=())
@@ -240,6 +263,12 @@ def parser() -> argparse.ArgumentParser:
                               help="the host the agents serve (default: "
                               "block_storage.host)")
     volume_agent.set_defaults(run=cmd_volume_agent)
+    backup_agent = commands.add_parser(BACKUP_AGENT_ROLE, help="run a host's backup service "
+                                       "(cinder-backup) against the bus")
+    _common(backup_agent)
+    backup_agent.add_argument("--host", dest="agent_host",
+                              help="the host it serves (default: block_storage.host)")
+    backup_agent.set_defaults(run=cmd_backup_agent)
     boot = commands.add_parser("bootstrap", help="migrate the database, create the first "
                                "users, projects and catalog, write clouds.yaml")
     _serving(boot)

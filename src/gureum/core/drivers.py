@@ -7,7 +7,7 @@ from collections import Counter
 
 
 class DriverFault(Exception):
-    """A failure injected with `fail_next`."""
+    """A failure injected with `fail_next`, or a request the backend cannot do."""
 
 
 class FaultInjection:

@@ -29,6 +29,7 @@ RULES = {
     "os-attach": "volume_extension:volume_actions:attach",
     "os-detach": "volume_extension:volume_actions:detach",
     "revert": "volume:revert_to_snapshot",
+    "os-volume_upload_image": "volume_extension:volume_actions:upload_image",
 }
 
 
@@ -122,6 +123,23 @@ async def _revert(req: Request, m: BlockStorageManager, volume_id: str, body: An
     return empty()
 
 
+async def _upload_image(req: Request, m: BlockStorageManager, volume_id: str, body: Any,
+                        ) -> Response:
+    spec: dict[str, Any] = {"name": body["image_name"],
+                            "disk_format": body.get("disk_format", "raw"),
+                            "container_format": body.get("container_format", "bare")}
+    if at_least(req, "3.1"):  # cinder's UPLOAD_IMAGE_PARAMS
+        spec["visibility"] = body.get("visibility", "private")
+        spec["protected"] = flag(body.get("protected", False))
+        if spec["visibility"] == "public":
+            row = await m.show_volume(req.context, volume_id)
+            req.enforce("volume_extension:volume_actions:upload_public",
+                        {"project_id": row.project_id})
+    answer = await m.upload_volume_to_image(req.context, volume_id, spec,
+                                            flag(body.get("force", False)))
+    return json_response({"os-volume_upload_image": answer}, 202)
+
+
 ACTIONS: dict[str, Action] = {
     "os-extend": _extend, "os-set_bootable": _bootable,
     "os-update_readonly_flag": _readonly, "os-reset_status": _reset,
@@ -129,6 +147,7 @@ ACTIONS: dict[str, Action] = {
     "os-begin_detaching": _begin_detaching, "os-roll_detaching": _roll_detaching,
     "os-initialize_connection": _initialize, "os-terminate_connection": _terminate,
     "os-attach": _attach, "os-detach": _detach, "revert": _revert,
+    "os-volume_upload_image": _upload_image,
 }
 
 

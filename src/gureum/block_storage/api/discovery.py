@@ -30,6 +30,8 @@ EXTENSIONS = [
     ("os-used-limits", "UsedLimits", "Provide data on limited resources that are being "
      "used."),
     ("os-vol-host-attr", "VolumeHostAttribute", "Expose host as an attribute of a volume."),
+    ("os-vol-image-meta", "VolumeImageMetadata", "Show image metadata associated with the "
+     "volume."),
     ("os-vol-tenant-attr", "VolumeTenantAttribute", "Expose the internal project_id as an "
      "attribute of a volume."),
     ("os-volume-actions", "VolumeActions", "Enable volume actions."),

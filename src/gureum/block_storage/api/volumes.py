@@ -28,12 +28,6 @@ async def create_volume(req: Request, manager: BlockStorageManager) -> dict[str,
     for old, new in (("display_name", "name"), ("display_description", "description")):
         if old in spec and new not in spec:
             spec[new] = spec.pop(old)
-    if spec.get("imageRef"):
-        raise errors.InvalidInput(reason="Creating a volume from an image is not supported "
-                                  "by this cloud yet.")
-    if spec.get("backup_id"):
-        raise errors.InvalidInput(reason="Creating a volume from a backup is not supported "
-                                  "by this cloud yet.")
     if spec.get("multiattach"):
         req.enforce("volume:multiattach", {"project_id": req.context.project_id})
     row = await manager.create_volume(req.context, spec)

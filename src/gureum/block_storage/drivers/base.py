@@ -8,6 +8,7 @@ The control plane builds these values (never ORM rows); they cross the bus as JS
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -24,6 +25,8 @@ class VolumeSpec:
     pool: str
     snapshot_id: str | None = None
     source_volume_id: str | None = None
+    image_id: str | None = None  # then its bytes are copied in (by the agent, see below)
+    image_format: str | None = None  # the image's disk_format
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Connection:
 
 class VolumeDriver(Protocol):
     name: str
+    thin_provisioning: bool  # volumes take only what is written (sparse)
 
     async def pool_stats(self) -> list[PoolStats]: ...
 
@@ -69,6 +73,13 @@ class VolumeDriver(Protocol):
                                     ) -> Connection: ...
 
     async def terminate_connection(self, volume_id: str, connector: dict[str, Any]) -> None: ...
+
+    async def copy_image_to_volume(self, volume_id: str, disk_format: str,
+                                   chunks: AsyncIterator[bytes]) -> None:
+        """Write an image (glance's `disk_format`, streamed) into the volume, as raw."""
+
+    def copy_volume_to_image(self, volume_id: str, disk_format: str) -> AsyncIterator[bytes]:
+        """The volume's bytes in `disk_format`, streamed (close it to stop early)."""
 
 
 def encode(value: Any) -> dict[str, Any]:

@@ -4,8 +4,10 @@ side of the agents' and schedulers' reports."""
 from __future__ import annotations
 
 from gureum.block_storage.manager.attachments import Attachments
+from gureum.block_storage.manager.backups import Backups
 from gureum.block_storage.manager.base import is_admin
 from gureum.block_storage.manager.control import Control
+from gureum.block_storage.manager.images import Images
 from gureum.block_storage.manager.quotas import Quotas
 from gureum.block_storage.manager.services import Services
 from gureum.block_storage.manager.snapshots import Snapshots
@@ -16,7 +18,7 @@ from gureum.block_storage.manager.volumes import Volumes
 __all__ = ["BlockStorageManager", "is_admin"]
 
 
-class BlockStorageManager(Attachments, Snapshots, Transfers, Volumes, Types, Quotas, Services,
-                          Control):
-    """Volumes, actions and attachments, snapshots, transfers, types, quotas, services and
-    pools."""
+class BlockStorageManager(Attachments, Snapshots, Transfers, Images, Backups, Volumes, Types,
+                          Quotas, Services, Control):
+    """Volumes, actions and attachments, snapshots, transfers, images, backups, types,
+    quotas, services and pools."""

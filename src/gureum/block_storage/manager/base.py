@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gureum.block_storage import errors
 from gureum.block_storage.config import BlockStorageSettings
 from gureum.block_storage.models import (
+    Backup,
     Message,
     Quota,
     Snapshot,
@@ -20,7 +21,8 @@ from gureum.block_storage.models import (
     VolumeType,
     VolumeTypeAccess,
 )
-from gureum.core.bus import Bus
+from gureum.clients.image import ImageClient
+from gureum.core.bus import Bus, Handler
 from gureum.core.context import RequestContext
 from gureum.core.db import Database, utcnow
 
@@ -73,10 +75,12 @@ async def record_message(session: AsyncSession, project_id: str, resource_type: 
 
 
 class ManagerBase:
-    def __init__(self, db: Database, bus: Bus, settings: BlockStorageSettings) -> None:
+    def __init__(self, db: Database, bus: Bus, settings: BlockStorageSettings,
+                 images: ImageClient | None = None) -> None:
         self.db = db
         self.bus = bus
         self.settings = settings
+        self.images = images  # the Image service, for imageRef and uploads to images
 
     # ------------------------------------------------------------ reading
     @staticmethod
@@ -95,6 +99,25 @@ class ManagerBase:
         if row is None:
             raise errors.VolumeNotFound(volume_id=volume_id)
         return row
+
+    async def backup_for(self, session: AsyncSession, context: RequestContext,
+                         backup_id: str) -> Backup:
+        stmt = select(Backup).where(Backup.id == backup_id)
+        visible = self.owned(context, Backup)
+        if visible is not None:
+            stmt = stmt.where(visible)
+        row = (await session.scalars(stmt)).first()
+        if row is None:
+            raise errors.BackupNotFound(backup_id=backup_id)
+        return row
+
+    async def restore_into(self, volume_id: str, backup_id: str) -> None:
+        """Restore a backup into a volume just made for it (see manager.backups)."""
+        raise NotImplementedError
+
+    def extra_control_handlers(self) -> dict[str, Handler]:
+        """Handlers other parts of the control plane serve on CONTROL_TOPIC."""
+        return {}
 
     async def snapshot_for(self, session: AsyncSession, context: RequestContext,
                            snapshot_id: str) -> Snapshot:
@@ -155,13 +178,17 @@ class ManagerBase:
         snapshots, snapshot_gb = (await session.execute(
             select(func.count(), func.coalesce(func.sum(Snapshot.size), 0))
             .where(Snapshot.project_id == project_id))).one()
+        backups, backup_gb = (await session.execute(
+            select(func.count(), func.coalesce(func.sum(Backup.size), 0))
+            .where(Backup.project_id == project_id))).one()
         return {"volumes": int(volumes), "snapshots": int(snapshots),
-                "gigabytes": int(volume_gb) + int(snapshot_gb), "backups": 0,
-                "backup_gigabytes": 0, "groups": 0, "per_volume_gigabytes": 0}
+                "gigabytes": int(volume_gb) + int(snapshot_gb), "backups": int(backups),
+                "backup_gigabytes": int(backup_gb), "groups": 0, "per_volume_gigabytes": 0}
 
     async def check_quota(self, session: AsyncSession, project_id: str, *, volumes: int = 0,
                           snapshots: int = 0, gigabytes: int = 0,
-                          volume_size: int | None = None) -> None:
+                          volume_size: int | None = None, backups: int = 0,
+                          backup_gigabytes: int = 0) -> None:
         """Raise the 413 cinder answers when the project would pass a limit. Call inside
         `db.session(lock=quota_lock(project_id))`, in the transaction that then writes
         the row, so racing creates count one another."""
@@ -178,3 +205,10 @@ class ManagerBase:
             raise errors.SizeExceedsAvailableQuota(
                 name="gigabytes", requested=gigabytes, quota=limits["gigabytes"],
                 consumed=used["gigabytes"])
+        if backups and 0 <= limits["backups"] < used["backups"] + backups:
+            raise errors.BackupLimitExceeded(allowed=limits["backups"])
+        if backup_gigabytes and 0 <= limits["backup_gigabytes"] < (
+                used["backup_gigabytes"] + backup_gigabytes):
+            raise errors.BackupSizeExceedsAvailableQuota(
+                requested=backup_gigabytes, quota=limits["backup_gigabytes"],
+                consumed=used["backup_gigabytes"])

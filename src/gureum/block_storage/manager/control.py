@@ -20,7 +20,8 @@ from gureum.core.db import utcnow
 
 log = logging.getLogger(__name__)
 WORKERS = 4
-TRANSITIONAL = ("creating", "deleting", "extending", "reverting")
+TRANSITIONAL = ("creating", "deleting", "extending", "reverting", "uploading",
+                "backing-up", "restoring-backup")
 
 
 class Control(ManagerBase):
@@ -55,10 +56,12 @@ class Control(ManagerBase):
             "volume_extended": self.rpc_volume_extended,
             "volume_extend_failed": self.rpc_volume_extend_failed,
             "volume_reverted": self.rpc_volume_reverted,
+            "volume_uploaded": self.rpc_volume_uploaded,
             "snapshot_created": self.rpc_snapshot_created,
             "snapshot_deleted": self.rpc_snapshot_deleted,
             "snapshot_failed": self.rpc_snapshot_failed,
             "work_for_backend": self.rpc_work_for_backend,
+            **self.extra_control_handlers(),
         }
         for _ in range(WORKERS):
             await bus.serve(CONTROL_TOPIC, handlers)
@@ -104,10 +107,34 @@ class Control(ManagerBase):
     # ------------------------------------------------------------ volumes
     async def rpc_volume_created(self, volume_id: str, host: str) -> None:
         async with self.db.session() as session:
-            await transition(session, Volume, volume_id,
-                             {"status": "available", "launched_at": utcnow(),
-                              "updated_at": utcnow()},
-                             status="creating", host=host)
+            volume = await session.get(Volume, volume_id)
+            if volume is None:
+                return
+            values: dict[str, Any] = {"status": "available", "launched_at": utcnow(),
+                                      "updated_at": utcnow()}
+            if volume.image_id:  # an image's bytes are in it: cinder marks it bootable
+                values["bootable"] = True
+            if volume.backup_id:  # now the backup's bytes go in
+                values["status"] = "restoring-backup"
+            moved = await transition(session, Volume, volume_id, values, status="creating",
+                                     host=host)
+        if moved and volume.backup_id:
+            await self.restore_into(volume_id, volume.backup_id)
+
+    async def rpc_volume_uploaded(self, volume_id: str, host: str, image_id: str, ok: bool,
+                                  ) -> None:
+        """uploading → what the volume was before (available or in-use)."""
+        async with self.db.session() as session:
+            volume = await session.get(Volume, volume_id)
+            if volume is None:
+                return
+            if await transition(session, Volume, volume_id,
+                                {"status": volume.previous_status or "available",
+                                 "previous_status": None, "updated_at": utcnow()},
+                                status="uploading", host=host) and not ok:
+                await record_message(session, volume.project_id, "VOLUME", volume_id,
+                                     "VOLUME_VOLUME_004_001", "copy volume to image:The "
+                                     f"volume could not be uploaded to image {image_id}.")
 
     async def rpc_volume_create_failed(self, volume_id: str, host: str, reason: str) -> None:
         """Give the claim back and try another backend, until the attempts run out."""
@@ -235,7 +262,8 @@ class Control(ManagerBase):
         async with self.db.session() as session:
             volumes = [{"volume_id": v.id, "status": v.status, "host": v.host,
                         "size": v.size, "snapshot_id": v.snapshot_id,
-                        "source_volid": v.source_volid}
+                        "source_volid": v.source_volid, "image_id": v.image_id,
+                        "image_format": v.image_metadata.get("disk_format")}
                        for v in await session.scalars(select(Volume).where(
                            Volume.host.like(f"{backend}#%"),
                            Volume.status.in_(("creating", "deleting"))))]

@@ -16,9 +16,10 @@ from gureum.block_storage.manager.base import (
     quota_lock,
     transition,
 )
+from gureum.block_storage.manager.images import image_for_volume
 from gureum.block_storage.manager.listing import ListQuery, boolean, metadata_filter, paged
 from gureum.block_storage.messages import SCHEDULER_TOPIC, backend_of, volume_topic
-from gureum.block_storage.models import Service, Snapshot, Volume, VolumeType
+from gureum.block_storage.models import Backup, Service, Snapshot, Volume, VolumeType
 from gureum.core.context import RequestContext
 from gureum.core.db import utcnow
 
@@ -41,16 +42,26 @@ class Volumes(ManagerBase):
     # ------------------------------------------------------------ create
     async def create_volume(self, context: RequestContext, spec: dict[str, Any]) -> Volume:
         project_id = context.project_id or ""
+        backup = await self._backup_source(context, spec.get("backup_id"), spec.get("size"))
+        if backup is not None and not spec.get("volume_type"):
+            spec = {**spec, "volume_type": await self._type_of_volume(backup.volume_id)}
         async with self.db.session() as session:
             source = await self._source(session, context, spec)
             vtype = await self._volume_type(session, context, spec, source)
             zone = await self._zone(session, spec, source)
-        size = spec.get("size")
+        size = None if spec.get("size") is None else int(spec["size"])
+        if backup is not None and size is None:
+            size = backup.size
+        image_metadata: dict[str, str] = {}
+        if spec.get("imageRef") and source is None:
+            size, image_metadata = await image_for_volume(self.images, context,
+                                                          str(spec["imageRef"]), size)
+        elif source is not None:
+            image_metadata = await self._source_image_metadata(source)
         if size is None:
             if source is None:
                 raise errors.InvalidInput(reason="Volume size must be specified")
             size = source.size
-        size = int(size)
         if source is not None and size < source.size:
             kind = "snapshot" if isinstance(source, Snapshot) else "source volume"
             raise errors.InvalidInput(
@@ -66,7 +77,9 @@ class Volumes(ManagerBase):
             snapshot_id=source.id if isinstance(source, Snapshot) else None,
             source_volid=source.id if isinstance(source, Volume) else None,
             bootable=bool(isinstance(source, Volume) and source.bootable),
-            created_at=utcnow())
+            image_id=image_metadata.get("image_id") if source is None else None,
+            backup_id=backup.id if backup is not None else None,
+            image_metadata=image_metadata, created_at=utcnow())
         async with self.db.session(lock=quota_lock(project_id)) as session:
             await self.check_quota(session, project_id, volumes=1, gigabytes=size,
                                    volume_size=size)
@@ -92,6 +105,36 @@ class Volumes(ManagerBase):
                                            f"{volume.status}.")
             return volume
         return None
+
+    async def _type_of_volume(self, volume_id: str) -> str | None:
+        """The type of the volume a backup was made of (a volume restored from it lands
+        where its kind of volume goes), if that volume is still here."""
+        async with self.db.session() as session:
+            volume = await session.get(Volume, volume_id)
+            return volume.volume_type_id if volume is not None else None
+
+    async def _backup_source(self, context: RequestContext, backup_id: str | None,
+                             size: Any) -> Backup | None:
+        if not backup_id:
+            return None
+        size = None if size is None else int(size)
+        async with self.db.session() as session:
+            backup = await self.backup_for(session, context, backup_id)
+        if backup.status != "available":
+            raise errors.InvalidBackup(reason="Backup status must be available")
+        if size is not None and size < backup.size:
+            raise errors.InvalidInput(reason=f"Volume size '{size}'GB cannot be smaller than "
+                                      f"the backup size {backup.size}GB. It must be >= "
+                                      "backup size.")
+        return backup
+
+    async def _source_image_metadata(self, source: Volume | Snapshot) -> dict[str, str]:
+        """A copy keeps what its origin was made from (cinder copies glance metadata)."""
+        if isinstance(source, Volume):
+            return dict(source.image_metadata)
+        async with self.db.session() as session:
+            origin = await session.get(Volume, source.volume_id)
+        return dict(origin.image_metadata) if origin is not None else {}
 
     async def _volume_type(self, session: Any, context: RequestContext,
                            spec: dict[str, Any], source: Volume | Snapshot | None,

@@ -99,7 +99,9 @@ class VolumeScheduler:
             if placed:
                 spec = VolumeSpec(volume_id=volume.id, size=volume.size,
                                   pool=pool_of(pool.name), snapshot_id=volume.snapshot_id,
-                                  source_volume_id=volume.source_volid)
+                                  source_volume_id=volume.source_volid,
+                                  image_id=volume.image_id,
+                                  image_format=volume.image_metadata.get("disk_format"))
                 await self.bus.cast(volume_topic(pool.backend), "create_volume",
                                     spec=encode(spec), host=pool.name)
             return

@@ -1,0 +1,126 @@
+"""Block storage benchmark: volume create → available throughput through `gureum up`, as
+a user's clients feel it, on a fake backend and on a file backend (1 GiB sparse files).
+
+    .venv/bin/python bench/volume.py [--clients 16] [--creates 1000] [--file-creates 300]
+
+16 concurrent clients POST /volumes (1 GiB each); the clock stops when the last of them
+is `available` (polled with one `GET /volumes/detail?status=creating&limit=1` at a time).
+Issue 5's target on 2 cores: ≥ 100 volumes/s on the fake backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+VENV_BIN = Path(sys.executable).parent
+BACKENDS = {"fake": {"driver": "fake", "pools": {"pool": 10_000_000}},
+            "files": {"driver": "file", "pools": {"pool": 10_000_000}}}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def create_volumes(client: httpx.AsyncClient, total: int, clients: int,
+                         volume_type: str) -> tuple[float, int]:
+    """`total` creates from `clients` workers, then wait until none is creating:
+    (seconds from the first POST to the last volume available, failures)."""
+    left = total
+    failures = 0
+
+    async def worker() -> None:
+        nonlocal left, failures
+        while left > 0:
+            left -= 1
+            response = await client.post("/volumes", json={"volume": {
+                "size": 1, "volume_type": volume_type}})
+            if response.status_code != 202:
+                failures += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(clients)])
+    while True:
+        creating = (await client.get("/volumes/detail", params={
+            "status": "creating", "limit": "1"})).json()["volumes"]
+        if not creating:
+            break
+        await asyncio.sleep(0.02)
+    seconds = time.perf_counter() - start
+    errors = (await client.get("/volumes", params={"status": "error"})).json()["volumes"]
+    return seconds, failures + len(errors)
+
+
+async def run(base: str, token: str, args: argparse.Namespace) -> None:
+    headers = {"X-Auth-Token": token}
+    limits = httpx.Limits(max_connections=args.clients + 4)
+    async with httpx.AsyncClient(base_url=f"{base}/volume/v3", headers=headers,
+                                 timeout=300, limits=limits) as client:
+        token_info = httpx.get(f"{base}/identity/v3/auth/tokens",
+                               headers={"X-Auth-Token": token, "X-Subject-Token": token})
+        project_id = token_info.json()["token"]["project"]["id"]
+        await client.put(f"/os-quota-sets/{project_id}", json={"quota_set": {
+            "volumes": -1, "gigabytes": -1}})
+        for backend in BACKENDS:
+            await client.post("/types", json={"volume_type": {
+                "name": backend, "extra_specs": {"volume_backend_name": backend}}})
+        await create_volumes(client, 50, args.clients, "fake")  # warm up
+        for backend, total in (("fake", args.creates), ("files", args.file_creates)):
+            seconds, failures = await create_volumes(client, total, args.clients, backend)
+            rate = total / seconds
+            target = (f"; target ≥ 100/s: {'ok' if rate >= 100 else 'below target'}"
+                      if backend == "fake" else "")
+            print(f"volume create → available, {backend:5} backend, {args.clients} clients, "
+                  f"1 GiB: {rate:6.0f} /s ({total} in {seconds:.1f} s, {failures} failed"
+                  f"{target})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--creates", type=int, default=1000)
+    parser.add_argument("--file-creates", type=int, default=300)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="gureum-bench-volume-", dir=os.environ.get("TMPDIR")))
+    state, port = work / "state", free_port()
+    env = {**os.environ, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
+           "GUREUM_IMAGE__DEFAULT_GUEST": "false", "GUREUM_NETWORK__PUBLIC_NETWORK": "false",
+           "GUREUM_BLOCK_STORAGE__BACKENDS": json.dumps(BACKENDS)}
+    server = subprocess.Popen([str(VENV_BIN / "gureum"), "up", "--state-dir", str(state),
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(400):
+            try:
+                httpx.get(f"{base}/volume/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        password = json.loads((state / "passwords.json").read_text())["admin"]
+        token = httpx.post(f"{base}/identity/v3/auth/tokens", json={"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": "admin", "domain": {"id": "default"}, "password": password}}},
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+        ).headers["X-Subject-Token"]
+        asyncio.run(run(base, token, args))
+    finally:
+        server.terminate()
+        server.wait(30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
