@@ -25,7 +25,7 @@ HOST = "gureum-net1"  # the embedded agents' host (settings.network.agent_hosts)
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T], timeout: float = 5.0) -> T:
+def wait_for(probe: Callable[[], T], timeout: float = 15.0) -> T:
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
