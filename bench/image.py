@@ -11,26 +11,14 @@ the server's peak RSS growing by < 64 MiB during the transfers.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from embedded import embedded_cloud
 
 
 def rss_kib(pid: int, field: str) -> int:
@@ -56,31 +44,14 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="gureum-bench-image-", dir=os.environ.get("TMPDIR")))
-    state, port = work / "state", free_port()
-    source = work / "image.raw"
-    with source.open("wb") as out:  # random bytes: nothing compresses or dedups them
-        for _ in range(args.size_mib):
-            out.write(os.urandom(1 << 20))
-    size = source.stat().st_size
-    env = {**os.environ, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
-           "GUREUM_IMAGE__DEFAULT_GUEST": "false"}  # no background upload to skew figures
-    server = subprocess.Popen([str(VENV_BIN / "gureum"), "up", "--state-dir", str(state),
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{base}/identity/v3", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        password = json.loads((state / "passwords.json").read_text())["admin"]
-        token = httpx.post(f"{base}/identity/v3/auth/tokens", json={"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": "admin", "domain": {"id": "default"}, "password": password}}},
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
-        ).headers["X-Subject-Token"]
+    # no background guest upload to skew figures (embedded_cloud turns it off)
+    with embedded_cloud("image", "/identity/v3") as cloud:
+        base, token, server, work = cloud.base, cloud.token, cloud.server, cloud.work
+        source = work / "image.raw"
+        with source.open("wb") as out:  # random bytes: nothing compresses or dedups them
+            for _ in range(args.size_mib):
+                out.write(os.urandom(1 << 20))
+        size = source.stat().st_size
         auth = ["-H", f"X-Auth-Token: {token}"]
         cp, up, down = [], [], []
         idle_rss = rss_kib(server.pid, "VmRSS")
@@ -101,10 +72,6 @@ def main() -> None:
                 assert (work / "back").stat().st_size == size
             (work / "back").unlink()
         peak = rss_kib(server.pid, "VmHWM")
-    finally:
-        server.terminate()
-        server.wait(30)
-        shutil.rmtree(work, ignore_errors=True)
     mib = size / (1 << 20)
     best = {name: mib / statistics.median(times) for name, times in
             (("cp", cp), ("upload", up), ("download", down))}

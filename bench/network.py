@@ -13,26 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from embedded import embedded_cloud
 
 
 async def create_ports(client: httpx.AsyncClient, network_id: str, total: int,
@@ -102,32 +87,8 @@ def main() -> None:
     parser.add_argument("--creates", type=int, default=2000)
     parser.add_argument("--ports", type=int, default=10_000)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="gureum-bench-network-", dir=os.environ.get("TMPDIR")))
-    state, port = work / "state", free_port()
-    env = {**os.environ, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
-           "GUREUM_IMAGE__DEFAULT_GUEST": "false"}
-    server = subprocess.Popen([str(VENV_BIN / "gureum"), "up", "--state-dir", str(state),
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(400):
-            try:
-                httpx.get(f"{base}/networking/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        password = json.loads((state / "passwords.json").read_text())["admin"]
-        token = httpx.post(f"{base}/identity/v3/auth/tokens", json={"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": "admin", "domain": {"id": "default"}, "password": password}}},
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
-        ).headers["X-Subject-Token"]
-        asyncio.run(run(base, token, args))
-    finally:
-        server.terminate()
-        server.wait(30)
-        shutil.rmtree(work, ignore_errors=True)
-
+    with embedded_cloud("network", "/networking/") as cloud:
+        asyncio.run(run(cloud.base, cloud.token, args))
 
 if __name__ == "__main__":
     main()

@@ -13,26 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
+from embedded import embedded_cloud
 
-VENV_BIN = Path(sys.executable).parent
 BACKENDS = {"fake": {"driver": "fake", "pools": {"pool": 10_000_000}},
             "files": {"driver": "file", "pools": {"pool": 10_000_000}}}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def create_volumes(client: httpx.AsyncClient, total: int, clients: int,
@@ -94,33 +81,9 @@ def main() -> None:
     parser.add_argument("--creates", type=int, default=1000)
     parser.add_argument("--file-creates", type=int, default=300)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="gureum-bench-volume-", dir=os.environ.get("TMPDIR")))
-    state, port = work / "state", free_port()
-    env = {**os.environ, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
-           "GUREUM_IMAGE__DEFAULT_GUEST": "false", "GUREUM_NETWORK__PUBLIC_NETWORK": "false",
-           "GUREUM_BLOCK_STORAGE__BACKENDS": json.dumps(BACKENDS)}
-    server = subprocess.Popen([str(VENV_BIN / "gureum"), "up", "--state-dir", str(state),
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(400):
-            try:
-                httpx.get(f"{base}/volume/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        password = json.loads((state / "passwords.json").read_text())["admin"]
-        token = httpx.post(f"{base}/identity/v3/auth/tokens", json={"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": "admin", "domain": {"id": "default"}, "password": password}}},
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
-        ).headers["X-Subject-Token"]
-        asyncio.run(run(base, token, args))
-    finally:
-        server.terminate()
-        server.wait(30)
-        shutil.rmtree(work, ignore_errors=True)
-
+    with embedded_cloud("volume", "/volume/", GUREUM_NETWORK__PUBLIC_NETWORK="false",
+                        GUREUM_BLOCK_STORAGE__BACKENDS=json.dumps(BACKENDS)) as cloud:
+        asyncio.run(run(cloud.base, cloud.token, args))
 
 if __name__ == "__main__":
     main()
