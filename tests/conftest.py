@@ -7,7 +7,8 @@ import httpx
 import openstack
 import pytest
 
-from tests.harness import RunningCloud, cloud_settings
+from tests.functional.volume_helpers import unlimited, volume_client
+from tests.harness import RunningCloud, cloud_settings, unique
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +69,28 @@ def demo_api(cloud: RunningCloud) -> Iterator[httpx.Client]:
     """httpx against the Network API as demo."""
     with network_client(cloud, "demo") as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def volumes_unlimited(cloud: RunningCloud) -> None:
+    """No volume quota in the way of a module's many volumes (quota tests set their own
+    and put this back)."""
+    unlimited(cloud)
+
+
+@pytest.fixture()
+def vol(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    """httpx against the Block Storage API as admin, at microversion 3.44."""
+    with volume_client(cloud, "admin", "3.44") as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def local_volume_type(cloud: RunningCloud) -> str:
+    """A volume type that lands on the `local` file backend."""
+    with volume_client(cloud, "admin") as client:
+        name = unique("local")
+        made = client.post("/types", json={"volume_type": {
+            "name": name, "extra_specs": {"volume_backend_name": "local"}}})
+        assert made.status_code == 200, made.text
+    return name

@@ -13,20 +13,17 @@ import pytest
 from tests.functional.volume_helpers import (
     backend_of,
     create_volume,
-    unlimited,
     volume_client,
     wait_gone,
 )
 from tests.harness import RunningCloud, unique
 
-
-@pytest.fixture(scope="module", autouse=True)
-def no_quota(cloud: RunningCloud) -> None:
-    unlimited(cloud)
+pytestmark = pytest.mark.usefixtures("volumes_unlimited")
 
 
 @pytest.fixture()
 def vol(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    """At the base microversion here (the other modules' `vol` asks for 3.44)."""
     with volume_client(cloud, "admin") as client:
         yield client
 

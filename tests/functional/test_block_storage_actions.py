@@ -27,15 +27,8 @@ CONNECTOR = {"host": "compute-1", "initiator": "iqn.2004-10.org.debian:01:abc",
              "multipath": False}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_quota(cloud: RunningCloud) -> None:
-    unlimited(cloud)
+pytestmark = pytest.mark.usefixtures("volumes_unlimited")
 
-
-@pytest.fixture()
-def vol(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with volume_client(cloud, "admin", "3.44") as client:
-        yield client
 
 
 @pytest.fixture()

@@ -6,7 +6,6 @@ dependent backups, quotas, sizes) and a tampered chunk caught at restore."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,7 +17,6 @@ from tests.functional.test_block_storage_images import make_image
 from tests.functional.volume_helpers import (
     create_volume,
     project_id,
-    unlimited,
     volume_client,
     wait_for,
     wait_gone,
@@ -29,25 +27,9 @@ PAYLOAD = b"backed up bytes " * 300000  # ~4.6 MiB: two chunks
 CHANGE = b"written after the full backup"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_quota(cloud: RunningCloud) -> None:
-    unlimited(cloud)
+pytestmark = pytest.mark.usefixtures("volumes_unlimited")
 
 
-@pytest.fixture(scope="module")
-def local_type(cloud: RunningCloud) -> str:
-    with volume_client(cloud, "admin") as client:
-        name = unique("bk-local")
-        made = client.post("/types", json={"volume_type": {
-            "name": name, "extra_specs": {"volume_backend_name": "local"}}})
-        assert made.status_code == 200, made.text
-    return name
-
-
-@pytest.fixture()
-def vol(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with volume_client(cloud, "admin", "3.44") as client:
-        yield client
 
 
 def backup(vol: httpx.Client, wait: str = "available", **spec: Any) -> dict[str, Any]:
@@ -59,9 +41,9 @@ def backup(vol: httpx.Client, wait: str = "available", **spec: Any) -> dict[str,
 
 
 def test_full_and_incremental_restore_bytes(cloud: RunningCloud, vol: httpx.Client,
-                                            local_type: str) -> None:
+                                            local_volume_type: str) -> None:
     image = make_image(cloud, data=PAYLOAD)
-    volume = create_volume(vol, size=1, volume_type=local_type, imageRef=image["id"])
+    volume = create_volume(vol, size=1, volume_type=local_volume_type, imageRef=image["id"])
     path = device_path(vol, volume)
     full = backup(vol, volume_id=volume["id"], name=unique("full"))
     assert full["status"] == "available" and full["is_incremental"] is False
@@ -181,13 +163,13 @@ def test_backup_quota_and_isolation(cloud: RunningCloud,
 
 
 def test_tampered_backup_fails_restore(cloud: RunningCloud, vol: httpx.Client,
-                                       local_type: str) -> None:
+                                       local_volume_type: str) -> None:
     image = make_image(cloud, data=PAYLOAD)
-    volume = create_volume(vol, size=1, volume_type=local_type, imageRef=image["id"])
+    volume = create_volume(vol, size=1, volume_type=local_volume_type, imageRef=image["id"])
     made = backup(vol, volume_id=volume["id"])
     chunk = next((cloud.settings.state_dir / "backups" / made["id"]).glob("chunk-*"))
     chunk.write_bytes(zlib.compress(b"not what was backed up"))
-    target = create_volume(vol, size=1, volume_type=local_type)
+    target = create_volume(vol, size=1, volume_type=local_volume_type)
     answer = vol.post(f"/backups/{made['id']}/restore",
                       json={"restore": {"volume_id": target["id"]}})
     assert answer.status_code == 202

@@ -5,7 +5,6 @@ extend, the local path a host attaches, and an upload converted to qcow2."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,6 @@ import pytest
 from tests.functional.test_block_storage_images import image_client, make_image, wait_image
 from tests.functional.volume_helpers import (
     create_volume,
-    unlimited,
-    volume_client,
     wait_for,
     wait_gone,
 )
@@ -26,25 +23,9 @@ GiB = 1 << 30
 PAYLOAD = b"bytes on a file backend " * 50000
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_quota(cloud: RunningCloud) -> None:
-    unlimited(cloud)
+pytestmark = pytest.mark.usefixtures("volumes_unlimited")
 
 
-@pytest.fixture(scope="module")
-def local_type(cloud: RunningCloud) -> str:
-    with volume_client(cloud, "admin") as client:
-        name = unique("local")
-        made = client.post("/types", json={"volume_type": {
-            "name": name, "extra_specs": {"volume_backend_name": "local"}}})
-        assert made.status_code == 200, made.text
-    return name
-
-
-@pytest.fixture()
-def vol(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with volume_client(cloud, "admin", "3.44") as client:
-        yield client
 
 
 def device_path(vol: httpx.Client, volume: dict[str, Any]) -> Path:
@@ -62,9 +43,9 @@ def head(path: Path, length: int) -> bytes:
 
 
 def test_image_snapshot_clone_extend_on_files(cloud: RunningCloud, vol: httpx.Client,
-                                              local_type: str) -> None:
+                                              local_volume_type: str) -> None:
     image = make_image(cloud, data=PAYLOAD)
-    volume = create_volume(vol, size=1, volume_type=local_type, imageRef=image["id"])
+    volume = create_volume(vol, size=1, volume_type=local_volume_type, imageRef=image["id"])
     assert volume["status"] == "available", volume
     assert volume["os-vol-host-attr:host"] == "gureum-volume@local#files"
     assert volume["bootable"] == "true"
@@ -100,10 +81,10 @@ def test_image_snapshot_clone_extend_on_files(cloud: RunningCloud, vol: httpx.Cl
     assert not path.exists() and not copy.exists()
 
 
-def test_upload_as_qcow2(cloud: RunningCloud, vol: httpx.Client, local_type: str,
+def test_upload_as_qcow2(cloud: RunningCloud, vol: httpx.Client, local_volume_type: str,
                          tmp_path: Path) -> None:
     image = make_image(cloud, data=PAYLOAD)
-    volume = create_volume(vol, size=1, volume_type=local_type, imageRef=image["id"])
+    volume = create_volume(vol, size=1, volume_type=local_volume_type, imageRef=image["id"])
     answer = vol.post(f"/volumes/{volume['id']}/action", json={"os-volume_upload_image": {
         "image_name": unique("qcow2-up"), "disk_format": "qcow2"}})
     assert answer.status_code == 202, answer.text
@@ -119,5 +100,5 @@ def test_upload_as_qcow2(cloud: RunningCloud, vol: httpx.Client, local_type: str
                    check=True)
     assert head(raw, len(PAYLOAD)) == PAYLOAD
     # and back: a volume from the qcow2 image holds the same bytes
-    again = create_volume(vol, size=1, volume_type=local_type, imageRef=uploaded["id"])
+    again = create_volume(vol, size=1, volume_type=local_volume_type, imageRef=uploaded["id"])
     assert head(device_path(vol, again), len(PAYLOAD)) == PAYLOAD

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,7 +14,6 @@ import pytest
 
 from tests.functional.volume_helpers import (
     create_volume,
-    unlimited,
     volume_client,
     wait_for,
 )
@@ -24,15 +22,8 @@ from tests.harness import RunningCloud, unique
 PAYLOAD = b"gureum-image-bytes" * 4096 + b"\x01" * 1000
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_quota(cloud: RunningCloud) -> None:
-    unlimited(cloud)
+pytestmark = pytest.mark.usefixtures("volumes_unlimited")
 
-
-@pytest.fixture()
-def vol(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with volume_client(cloud, "admin", "3.44") as client:
-        yield client
 
 
 def image_client(cloud: RunningCloud, user: str) -> httpx.Client:
