@@ -196,6 +196,10 @@ class ManagerBase:
         per_volume = limits["per_volume_gigabytes"]
         if volume_size is not None and 0 <= per_volume < volume_size:
             raise errors.VolumeSizeExceedsLimit(size=volume_size, limit=per_volume)
+        asked = {"volumes": volumes, "snapshots": snapshots, "gigabytes": gigabytes,
+                 "backups": backups, "backup_gigabytes": backup_gigabytes}
+        if all(limits[name] < 0 for name, amount in asked.items() if amount):
+            return  # nothing limited: nothing to count (three sums over the project)
         used = await self.quota_usage(session, project_id)
         if volumes and 0 <= limits["volumes"] < used["volumes"] + volumes:
             raise errors.VolumeLimitExceeded(allowed=limits["volumes"], name="volumes")
