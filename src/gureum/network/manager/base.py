@@ -112,14 +112,10 @@ class ManagerBase:
                                errors.NetworkNotFound(net_id=network_id),
                                self.visible_networks(context))
 
-    async def tags_of(self, session: AsyncSession, ids: list[str], scope: Any = None,
-                      ) -> dict[str, list[str]]:
-        """Tags of the resources `ids`; `scope` (a subquery of their ids), when given,
-        replaces thousands of bound ids with one clause."""
+    async def tags_of(self, session: AsyncSession, ids: list[str]) -> dict[str, list[str]]:
+        """Tags of the resources `ids`."""
         found: dict[str, list[str]] = {i: [] for i in ids}
-        clauses = ([Tag.resource_id.in_(scope)] if scope is not None and
-                   not isinstance(scope, list) else
-                   [Tag.resource_id.in_(chunk) for chunk in _chunks(ids, 500)])
+        clauses = [Tag.resource_id.in_(chunk) for chunk in _chunks(ids, 500)]
         for clause in clauses:
             for resource_id, tag in await session.execute(
                     select(Tag.resource_id, Tag.tag).where(clause)):

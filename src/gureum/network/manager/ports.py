@@ -405,11 +405,11 @@ class Ports(ManagerBase):
             return await self._fixed_ips(session, port_ids)
 
     @staticmethod
-    async def _fixed_ips(session: Any, port_ids: list[str], scope: Any = None,
+    async def _fixed_ips(session: Any, port_ids: list[str],
                          ) -> dict[str, list[dict[str, str]]]:
         found: dict[str, list[dict[str, str]]] = {i: [] for i in port_ids}
         columns = (IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address)
-        for where in _in(IPAllocation.port_id, port_ids, scope):
+        for where in _in(IPAllocation.port_id, port_ids, None):
             for port_id, subnet_id, address in await session.execute(
                     select(*columns).where(where)):
                 if port_id in found:
@@ -452,11 +452,11 @@ class Ports(ManagerBase):
             return await self._groups(session, port_ids)
 
     @staticmethod
-    async def _groups(session: Any, port_ids: list[str], scope: Any = None,
+    async def _groups(session: Any, port_ids: list[str],
                       ) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {i: [] for i in port_ids}
         columns = (PortSecurityGroup.port_id, PortSecurityGroup.security_group_id)
-        for where in _in(PortSecurityGroup.port_id, port_ids, scope):
+        for where in _in(PortSecurityGroup.port_id, port_ids, None):
             for port_id, group_id in await session.execute(select(*columns).where(where)):
                 if port_id in found:
                     found[port_id].append(group_id)
