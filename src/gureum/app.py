@@ -24,6 +24,8 @@ from gureum.block_storage import service as block_storage
 from gureum.clients.asgi import StreamingASGITransport
 from gureum.clients.identity import IdentityClient
 from gureum.clients.image import ImageClient
+from gureum.clients.network import NetworkClient
+from gureum.compute import service as compute
 from gureum.core import bus as buses
 from gureum.core.auth import RemoteAuthenticator
 from gureum.core.db import Database
@@ -47,9 +49,13 @@ if TYPE_CHECKING:
     from gureum.block_storage.backup_agent import BackupAgent
     from gureum.block_storage.manager import BlockStorageManager
     from gureum.block_storage.scheduler import VolumeScheduler
+    from gureum.compute.agent import ComputeAgent
+    from gureum.compute.conductor import Conductor
+    from gureum.compute.manager import ComputeManager
+    from gureum.compute.scheduler import ComputeScheduler
 
 log = logging.getLogger(__name__)
-ROLES = ("identity", "image", "network", "block-storage")
+ROLES = ("identity", "image", "network", "block-storage", "compute")
 # The network agents of some hosts (`gureum network-agent`); `gureum up` runs them too.
 AGENT_ROLE = "network-agent"
 # The volume schedulers (database and bus, no API) and a host's volume agents (bus only).
@@ -57,12 +63,19 @@ VOLUME_SCHEDULER_ROLE = "volume-scheduler"
 VOLUME_AGENT_ROLE = "volume-agent"
 # A backup service (cinder-backup) on a host, keeping backups under the state dir (bus only).
 BACKUP_AGENT_ROLE = "backup-agent"
-BUS_ONLY = (AGENT_ROLE, VOLUME_AGENT_ROLE, BACKUP_AGENT_ROLE)
-EMBEDDED = (*ROLES, AGENT_ROLE, VOLUME_SCHEDULER_ROLE, VOLUME_AGENT_ROLE, BACKUP_AGENT_ROLE)
+# The compute scheduler and the conductor (database and bus, no API), and a host's compute
+# agents (bus only: they reach the database through the conductor).
+COMPUTE_SCHEDULER_ROLE = "compute-scheduler"
+CONDUCTOR_ROLE = "conductor"
+COMPUTE_AGENT_ROLE = "compute-agent"
+BUS_ONLY = (AGENT_ROLE, VOLUME_AGENT_ROLE, BACKUP_AGENT_ROLE, COMPUTE_AGENT_ROLE)
+EMBEDDED = (*ROLES, AGENT_ROLE, VOLUME_SCHEDULER_ROLE, VOLUME_AGENT_ROLE, BACKUP_AGENT_ROLE,
+            COMPUTE_SCHEDULER_ROLE, CONDUCTOR_ROLE, COMPUTE_AGENT_ROLE)
 MIGRATIONS = ((identity.MIGRATIONS, identity.VERSION_TABLE),
               (image.MIGRATIONS, image.VERSION_TABLE),
               (network.MIGRATIONS, network.VERSION_TABLE),
-              (block_storage.MIGRATIONS, block_storage.VERSION_TABLE))
+              (block_storage.MIGRATIONS, block_storage.VERSION_TABLE),
+              (compute.MIGRATIONS, compute.VERSION_TABLE))
 
 
 class Cloud:
@@ -84,8 +97,12 @@ class Cloud:
         self.volume_scheduler: VolumeScheduler | None = None
         self.volume_agents: dict[str, VolumeAgent] = {}
         self.backup_agent: BackupAgent | None = None
+        self.compute: ComputeManager | None = None
+        self.compute_scheduler: ComputeScheduler | None = None
+        self.conductor: Conductor | None = None
+        self.compute_agents: dict[str, ComputeAgent] = {}
         self.router = Router()
-        self._clients: list[IdentityClient | ImageClient] = []
+        self._clients: list[IdentityClient | ImageClient | NetworkClient] = []
         self._background: asyncio.Future[None] | None = None
 
     @property
@@ -102,7 +119,9 @@ class Cloud:
                 # both point at v3 without the project id (DevStack's endpoints now)
                 CatalogEntry("block-storage", "cinder", f"{base}{block_storage.PATH}/v3",
                              service_user="cinder"),
-                CatalogEntry("volumev3", "cinderv3", f"{base}{block_storage.PATH}/v3")]
+                CatalogEntry("volumev3", "cinderv3", f"{base}{block_storage.PATH}/v3"),
+                CatalogEntry("compute", "nova", f"{base}{compute.PATH}/v2.1",
+                             service_user="nova")]
 
     async def start(self, *, bootstrap_data: bool = True) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -156,6 +175,7 @@ class Cloud:
         if bootstrap_data and self.settings.network.public_network:
             await self.bootstrap_networks()
         await self.start_block_storage()
+        await self.start_compute()
 
     async def start_bus_only(self) -> None:
         self.bus = buses.connect(self.settings.bus_url)
@@ -166,6 +186,8 @@ class Cloud:
             await self.start_volume_agents()
         if BACKUP_AGENT_ROLE in self.roles:
             await self.start_backup_agent()
+        if COMPUTE_AGENT_ROLE in self.roles:
+            await self.start_compute_agents()
 
     async def start_block_storage(self) -> None:
         """The API and control plane first (agents register with it), then schedulers,
@@ -192,6 +214,48 @@ class Cloud:
             await self.start_volume_agents()
         if BACKUP_AGENT_ROLE in self.roles:
             await self.start_backup_agent()
+
+    async def start_compute(self) -> None:
+        """The API and control plane, the conductor (agents report to it), the
+        scheduler, then the agents of the hosts."""
+        assert self.db is not None and self.bus is not None
+        settings = self.settings.compute
+        if "compute" in self.roles:
+            from gureum.compute.manager import ComputeManager
+
+            self.compute = ComputeManager(self.db, self.bus, settings,
+                                          self.image_client("nova"),
+                                          self.network_client("nova"))
+            await self.compute.ensure_default_flavors()
+            self.mount(compute.PATH, compute.create_app(
+                self.compute, await self.authenticator(self.identity_client("nova")),
+                self.policy_file("compute")))
+        if CONDUCTOR_ROLE in self.roles:
+            from gureum.compute.conductor import Conductor
+
+            self.conductor = Conductor(self.db, self.bus, settings)
+            await self.conductor.start()
+        if COMPUTE_SCHEDULER_ROLE in self.roles:
+            from gureum.compute.scheduler import ComputeScheduler
+
+            self.compute_scheduler = ComputeScheduler(self.db, self.bus, settings)
+            await self.compute_scheduler.start()
+        if COMPUTE_AGENT_ROLE in self.roles:
+            await self.start_compute_agents()
+
+    async def start_compute_agents(self) -> None:
+        """One agent (nova-compute) per host this process plays (compute.hosts, or the
+        generated fake hosts)."""
+        from gureum.compute.agent import ComputeAgent  # noqa: F811
+
+        assert self.bus is not None
+        settings = self.settings.compute
+        hosts = settings.compute_hosts()
+        network = self.network_client("nova")
+        for name, capacity in hosts.items():
+            agent = ComputeAgent(self.bus, name, settings, network, capacity=capacity)
+            await agent.start()
+            self.compute_agents[name] = agent
 
     async def start_backup_agent(self, host: str | None = None) -> None:
         """The backup service of this host (cinder-backup), its backups under the state
@@ -275,6 +339,15 @@ class Cloud:
         self._clients.append(client)
         return client
 
+    def network_client(self, service_user: str) -> NetworkClient:
+        """How a service talks to Network (ports, networks): through its public API, in
+        process when this process serves Network too."""
+        transport = httpx.ASGITransport(app=self.router) if "network" in self.roles else None
+        client = NetworkClient(f"{self.settings.base_url}{network.PATH}",
+                               self.identity_client(service_user), transport=transport)
+        self._clients.append(client)
+        return client
+
     async def authenticator(self, client: IdentityClient) -> RemoteAuthenticator:
         """How a service checks tokens: it asks Identity, and forgets what it cached when
         Identity announces a change on the bus."""
@@ -284,17 +357,10 @@ class Cloud:
         return authenticator
 
     async def stop(self) -> None:
-        for agent in self.network_agents.values():
-            await agent.stop()
-        self.network_agents.clear()
-        for volume_agent in self.volume_agents.values():
-            await volume_agent.stop()
-        self.volume_agents.clear()
-        if self.backup_agent is not None:
-            await self.backup_agent.stop()
-            self.backup_agent = None
-        if self.volume_scheduler is not None:
-            await self.volume_scheduler.stop()
+        await self.stop_agents()
+        for role in (self.compute_scheduler, self.conductor, self.volume_scheduler):
+            if role is not None:
+                await role.stop()
         if self.block_storage is not None:
             await self.block_storage.stop_control()
         if self._background is not None:
@@ -307,6 +373,19 @@ class Cloud:
             await self.bus.stop()
         if self.db is not None:
             await self.db.close()
+
+    async def stop_agents(self) -> None:
+        """Every agent of every host this process plays, first: they call the rest."""
+        agents: list[Any] = [*self.compute_agents.values(), *self.network_agents.values(),
+                             *self.volume_agents.values()]
+        if self.backup_agent is not None:
+            agents.append(self.backup_agent)
+        for agent in agents:
+            await agent.stop()
+        self.compute_agents.clear()
+        self.network_agents.clear()
+        self.volume_agents.clear()
+        self.backup_agent = None
 
     def policy_file(self, service: str) -> Path:
         return self.state_dir / "policy" / f"{service}.yaml"

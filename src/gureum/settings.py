@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from gureum.block_storage.config import BlockStorageSettings
+from gureum.compute.config import ComputeSettings
 from gureum.identity.config import IdentitySettings
 from gureum.image.config import ImageSettings
 from gureum.network.config import NetworkSettings
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     image: ImageSettings = ImageSettings()
     network: NetworkSettings = NetworkSettings()
     block_storage: BlockStorageSettings = BlockStorageSettings()
+    compute: ComputeSettings = ComputeSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],

@@ -20,19 +20,24 @@ import uvicorn
 from gureum.app import (
     AGENT_ROLE,
     BACKUP_AGENT_ROLE,
+    COMPUTE_AGENT_ROLE,
+    COMPUTE_SCHEDULER_ROLE,
+    CONDUCTOR_ROLE,
     ROLES,
     VOLUME_AGENT_ROLE,
     VOLUME_SCHEDULER_ROLE,
     Cloud,
 )
 from gureum.block_storage import policies as block_storage_policies
+from gureum.compute import policies as compute_policies
 from gureum.core.policy import PolicyEngine, sample_yaml
 from gureum.identity import policies as identity_policies
 from gureum.identity.tokens import KeyRepository
 from gureum.network.messages import KINDS
 from gureum.settings import Settings
 
-POLICIES = {"identity": identity_policies.RULES, "block_storage": block_storage_policies.RULES}
+POLICIES = {"identity": identity_policies.RULES, "block_storage": block_storage_policies.RULES,
+            "compute": compute_policies.RULES}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -202,6 +207,29 @@ def cmd_backup_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compute_control(args: argparse.Namespace) -> int:
+    """A compute scheduler or conductor (scaled out): the database and the bus, no API."""
+    cloud = Cloud(_settings(args), roles=(args.command,))
+    _run(_headless(cloud, f"gureum {args.command} running"))
+    return 0
+
+
+def cmd_compute_agent(args: argparse.Namespace) -> int:
+    """A host's compute agent (nova-compute, scaled out): the bus only."""
+    settings = _settings(args)
+    if args.agent_host:
+        settings.compute.hosts = {args.agent_host: settings.compute.host_defaults}
+    if not (settings.bus_url or "").startswith(("amqp://", "amqps://")):
+        print("gureum compute-agent: agents of their own need a shared bus "
+              "(GUREUM_BUS_URL=amqp://…); `gureum up` runs its agents itself",
+              file=sys.stderr)
+        return 2
+    hosts = ",".join(settings.compute.compute_hosts())
+    cloud = Cloud(settings, roles=(COMPUTE_AGENT_ROLE,))
+    _run(_headless(cloud, f"gureum compute-agent running for hosts {hosts}"))
+    return 0
+
+
 def cmd_bootstrap(args: argparse.Namespace) -> int:
     async def run() -> None:
         cloud = Cloud(_settings(args), roles=())
@@ -269,6 +297,18 @@ def parser() -> argparse.ArgumentParser:
     backup_agent.add_argument("--host", dest="agent_host",
                               help="the host it serves (default: block_storage.host)")
     backup_agent.set_defaults(run=cmd_backup_agent)
+    for role, what in ((COMPUTE_SCHEDULER_ROLE, "a compute scheduler (nova-scheduler)"),
+                       (CONDUCTOR_ROLE, "a conductor (nova-conductor)")):
+        control = commands.add_parser(role, help=f"run {what} against the database and bus")
+        _common(control)
+        control.set_defaults(run=cmd_compute_control)
+    compute_agent = commands.add_parser(COMPUTE_AGENT_ROLE, help="run a host's compute "
+                                        "agent (nova-compute) against the bus")
+    _common(compute_agent)
+    compute_agent.add_argument("--host", dest="agent_host",
+                               help="the host it serves (default: compute.hosts or the "
+                               "generated fake hosts)")
+    compute_agent.set_defaults(run=cmd_compute_agent)
     boot = commands.add_parser("bootstrap", help="migrate the database, create the first "
                                "users, projects and catalog, write clouds.yaml")
     _serving(boot)

@@ -16,7 +16,7 @@ import aiosqlite
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-__all__ = ["Database", "IntegrityError", "insert_if_absent", "utcnow"]
+__all__ = ["Database", "IntegrityError", "insert_if_absent", "transition", "utcnow"]
 
 # Any constant will do: the key of the PostgreSQL advisory lock migrations run under.
 MIGRATION_LOCK = int.from_bytes(b"gureum", "big")
@@ -45,6 +45,25 @@ async def insert_if_absent(session: AsyncSession, model: type[Any], **values: An
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+async def transition(session: AsyncSession, model: Any, row_id: str,
+                     values: dict[str, Any], **expected: Any) -> bool:
+    """UPDATE … SET values WHERE id = row_id AND each expected column has its value (or
+    one of them, given a tuple): the state machine's only way to move, so two racing
+    requests cannot both win. True when this one did."""
+    stmt = update(model).where(model.id == row_id)
+    for column, wanted in expected.items():
+        attribute = getattr(model, column)
+        if isinstance(wanted, tuple):
+            stmt = stmt.where(attribute.in_(wanted))
+        elif wanted is None:
+            stmt = stmt.where(attribute.is_(None))
+        else:
+            stmt = stmt.where(attribute == wanted)
+    result = await session.execute(stmt.values(**values).execution_options(
+        synchronize_session=False))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def async_url(url: str) -> str:

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.block_storage import errors
@@ -25,6 +25,7 @@ from gureum.clients.image import ImageClient
 from gureum.core.bus import Bus, Handler
 from gureum.core.context import RequestContext
 from gureum.core.db import Database, utcnow
+from gureum.core.db import transition as transition  # the block storage modules take it from here
 
 MESSAGE_TTL = timedelta(days=30)  # cinder's message_ttl
 # The resources quotas count, as cinder names them.
@@ -42,25 +43,6 @@ def is_admin(context: RequestContext) -> bool:
 
 def quota_lock(project_id: str) -> str:
     return f"volume-quota:{project_id}"
-
-
-async def transition(session: AsyncSession, model: Any, row_id: str,
-                     values: dict[str, Any], **expected: Any) -> bool:
-    """UPDATE … SET values WHERE id = row_id AND each expected column has its value (or
-    one of them, given a tuple): the state machine's only way to move, so two racing
-    requests cannot both win. True when this one did."""
-    stmt = update(model).where(model.id == row_id)
-    for column, wanted in expected.items():
-        attribute = getattr(model, column)
-        if isinstance(wanted, tuple):
-            stmt = stmt.where(attribute.in_(wanted))
-        elif wanted is None:
-            stmt = stmt.where(attribute.is_(None))
-        else:
-            stmt = stmt.where(attribute == wanted)
-    result = await session.execute(stmt.values(**values).execution_options(
-        synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def record_message(session: AsyncSession, project_id: str, resource_type: str,

@@ -1,0 +1,1 @@
+"""The Compute service (Nova v2.1): servers through scheduler, conductor and agents."""

@@ -1,0 +1,26 @@
+"""/v2.1/limits: the project's absolute limits and what it uses of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gureum.compute.api.common import version
+from gureum.compute.manager import ComputeManager
+from gureum.core.api import Request, Router
+
+router = Router("/v2.1/limits")
+# what 2.36 took out of the limits (the network proxy APIs' quotas)
+PROXY_LIMITS = ("maxSecurityGroups", "maxSecurityGroupRules", "maxTotalFloatingIps",
+                "totalSecurityGroupsUsed", "totalFloatingIpsUsed")
+
+
+@router.get("", policy="os_compute_api:limits")
+async def show_limits(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    project_id = req.context.project_id or ""
+    if req.query.get("tenant_id") and req.query["tenant_id"] != project_id:
+        req.enforce("os_compute_api:limits:other_project", {"project_id": project_id})
+        project_id = req.query["tenant_id"]
+    absolute = await manager.absolute_limits(project_id)
+    if version(req) >= (2, 36):
+        absolute = {k: v for k, v in absolute.items() if k not in PROXY_LIMITS}
+    return {"limits": {"rate": [], "absolute": absolute}}

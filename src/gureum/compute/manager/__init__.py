@@ -1,0 +1,14 @@
+"""The compute control plane: the only thing the API layer calls."""
+
+from __future__ import annotations
+
+from gureum.compute.manager.base import is_admin
+from gureum.compute.manager.keypairs import Keypairs
+from gureum.compute.manager.servers import Servers
+from gureum.compute.manager.tags import Tags
+
+__all__ = ["ComputeManager", "is_admin"]
+
+
+class ComputeManager(Servers, Tags, Keypairs):
+    """Servers (with their build checks, flavors and quotas), their tags, and key pairs."""

@@ -1,0 +1,92 @@
+"""Quotas: the limits that hold (defaults, the default quota class, a project's own, a
+user's own) and what is used, counted in the same locked transaction as a create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gureum.compute import errors
+from gureum.compute.manager.base import ManagerBase
+from gureum.compute.models import Keypair, Quota, QuotaClass, Server, ServerGroup
+
+# nova's order in error messages and quota sets
+SERVER_RESOURCES = ("instances", "cores", "ram")
+
+
+class Quotas(ManagerBase):
+    async def quota_limits(self, session: AsyncSession, project_id: str,
+                           user_id: str | None = None) -> dict[str, int]:
+        limits = dict(self.settings.quotas)
+        for default in await session.scalars(select(QuotaClass).where(
+                QuotaClass.class_name == "default")):
+            limits[default.resource] = default.hard_limit
+        owners = [""] if user_id is None else ["", user_id]
+        rows = list(await session.scalars(select(Quota).where(
+            Quota.project_id == project_id, Quota.user_id.in_(owners))))
+        for row in sorted(rows, key=lambda r: r.user_id):  # a user's own comes last, wins
+            limits[row.resource] = row.hard_limit
+        return limits
+
+    async def quota_usage(self, session: AsyncSession, project_id: str,
+                          user_id: str | None = None) -> dict[str, int]:
+        stmt = select(func.count(Server.id), func.coalesce(func.sum(Server.vcpus), 0),
+                      func.coalesce(func.sum(Server.memory_mb), 0)).where(
+            Server.project_id == project_id, Server.deleted.is_(False))
+        if user_id is not None:
+            stmt = stmt.where(Server.user_id == user_id)
+        instances, cores, ram = (await session.execute(stmt)).one()
+        groups = await session.scalar(select(func.count(ServerGroup.id)).where(
+            ServerGroup.project_id == project_id))
+        keypairs = 0
+        if user_id is not None:
+            keypairs = await session.scalar(select(func.count(Keypair.id)).where(
+                Keypair.user_id == user_id)) or 0
+        return {"instances": int(instances), "cores": int(cores), "ram": int(ram),
+                "server_groups": int(groups or 0), "key_pairs": int(keypairs)}
+
+    async def check_server_quota(self, session: AsyncSession, project_id: str,
+                                 count: int, vcpus: int, memory_mb: int,
+                                 min_count: int | None = None) -> int:
+        """How many of `count` servers fit (at least min_count, else QuotaExceeded as nova
+        words it). Call inside the session locked with quota_lock(project_id)."""
+        limits = await self.quota_limits(session, project_id)
+        wanted = {"instances": 1, "cores": vcpus, "ram": memory_mb}
+        if all(limits.get(r, -1) < 0 for r in SERVER_RESOURCES):
+            return count
+        used = await self.quota_usage(session, project_id)
+        fits = count
+        for resource in SERVER_RESOURCES:
+            limit = limits.get(resource, -1)
+            if limit >= 0 and wanted[resource] > 0:
+                fits = min(fits, (limit - used[resource]) // wanted[resource])
+        floor = count if min_count is None else min_count
+        if fits >= floor:
+            return fits
+        over = [r for r in SERVER_RESOURCES if 0 <= limits.get(r, -1)
+                < used[r] + wanted[r] * floor]
+        raise errors.QuotaExceeded(
+            resources=", ".join(over),
+            requested=", ".join(str(wanted[r] * floor) for r in over),
+            used=", ".join(str(used[r]) for r in over),
+            allowed=", ".join(str(limits[r]) for r in over))
+
+    async def absolute_limits(self, project_id: str) -> dict[str, Any]:
+        async with self.db.session() as session:
+            limits = await self.quota_limits(session, project_id)
+            used = await self.quota_usage(session, project_id)
+        return {"maxTotalInstances": limits["instances"], "maxTotalCores": limits["cores"],
+                "maxTotalRAMSize": limits["ram"], "maxServerMeta": limits["metadata_items"],
+                "maxTotalKeypairs": limits["key_pairs"],
+                "maxServerGroups": limits["server_groups"],
+                "maxServerGroupMembers": limits["server_group_members"],
+                "maxPersonality": limits["injected_files"],
+                "maxPersonalitySize": limits["injected_file_content_bytes"],
+                "maxImageMeta": limits["metadata_items"],
+                "maxSecurityGroups": -1, "maxSecurityGroupRules": -1,
+                "maxTotalFloatingIps": -1,
+                "totalInstancesUsed": used["instances"], "totalCoresUsed": used["cores"],
+                "totalRAMUsed": used["ram"], "totalServerGroupsUsed": used["server_groups"],
+                "totalSecurityGroupsUsed": 0, "totalFloatingIpsUsed": 0}

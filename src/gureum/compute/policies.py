@@ -1,0 +1,52 @@
+"""Compute policy defaults under nova's names. Which rows a project sees (its own; admins
+everything with all_tenants) is decided in the manager; these rules say who may act."""
+
+from __future__ import annotations
+
+from gureum.core.policy import Rule
+
+ADMIN = "role:admin"
+MEMBER = "role:admin or (role:member and project_id:%(project_id)s)"
+READER = "role:admin or (role:reader and project_id:%(project_id)s)"
+OWNER = "role:admin or user_id:%(user_id)s"
+ANYONE = ""
+P = "os_compute_api:"
+
+
+def _rules(check: str, *names: str) -> list[Rule]:
+    return [Rule(P + name, check) for name in names]
+
+
+RULES = [
+    Rule("context_is_admin", ADMIN),
+    Rule("admin_api", ADMIN),
+    # servers
+    *_rules(READER, "servers:index", "servers:detail", "servers:show",
+            "os-instance-actions:list", "os-instance-actions:show",
+            "os-server-tags:index", "os-server-tags:show",
+            "server-metadata:index", "server-metadata:show", "ips:index", "ips:show"),
+    *_rules(MEMBER, "servers:create", "servers:create:attach_network", "servers:update",
+            "servers:delete", "servers:create:trusted_certs"),
+    *_rules(ADMIN, "servers:index:get_all_tenants", "servers:detail:get_all_tenants",
+            "servers:create:forced_host", "servers:allow_all_filters",
+            "os-extended-server-attributes", "os-instance-actions:events",
+            "os-instance-actions:events:details", "servers:show:host_status"),
+    # flavors
+    *_rules(ANYONE, "flavors:index", "flavors:show", "os-flavor-extra-specs:index",
+            "os-flavor-extra-specs:show"),
+    *_rules(ADMIN, "os-flavor-manage:create", "os-flavor-manage:update",
+            "os-flavor-manage:delete", "os-flavor-extra-specs:create",
+            "os-flavor-extra-specs:update", "os-flavor-extra-specs:delete",
+            "os-flavor-access:add_tenant_access", "os-flavor-access:remove_tenant_access",
+            "os-flavor-access"),
+    # keypairs: a user's own; admins any user's
+    *_rules(OWNER, "os-keypairs:index", "os-keypairs:show", "os-keypairs:create",
+            "os-keypairs:delete"),
+    # limits
+    Rule(P + "limits", ANYONE, "Show the project's absolute limits."),
+    Rule(P + "limits:other_project", ADMIN, "Show another project's limits."),
+    # version documents and extensions
+    Rule(P + "extensions", ANYONE),
+]
+RULES += _rules(MEMBER, "os-server-tags:update", "os-server-tags:update_all",
+                "os-server-tags:delete", "os-server-tags:delete_all")

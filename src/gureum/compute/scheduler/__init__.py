@@ -1,0 +1,222 @@
+"""The compute scheduler (nova-scheduler): picks a host for each new server from the
+inventory and usage the hosts report, claims the host's resources and the server in one
+transaction (so several schedulers never oversubscribe a host nor place a server twice),
+and hands the server to that host's agent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gureum.compute.claims import claim
+from gureum.compute.conductor import fault, report_service
+from gureum.compute.config import ComputeSettings
+from gureum.compute.manager.base import record_event
+from gureum.compute.messages import (
+    COMPUTE_BINARY,
+    SCHEDULER_BINARY,
+    SCHEDULER_TOPIC,
+    compute_topic,
+)
+from gureum.compute.models import (
+    Aggregate,
+    AggregateHost,
+    ComputeNode,
+    ComputeService,
+    Server,
+    ServerGroup,
+    ServerGroupMember,
+)
+from gureum.compute.scheduler.filters import (
+    DEFAULT_FILTERS,
+    Filter,
+    HostState,
+    RequestSpec,
+    ServerGroupAffinityFilter,
+    ServerGroupAntiAffinityFilter,
+)
+from gureum.compute.scheduler.weighers import ordered
+from gureum.core.bus import Bus
+from gureum.core.db import Database, transition, utcnow
+
+log = logging.getLogger(__name__)
+WORKERS = 4
+EVENT = "conductor_schedule_and_build_instances"
+NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
+
+
+class HostTaken(Exception):
+    """The host filled up, or a group member took it, since the host states were read."""
+
+
+GROUP_FILTERS = (ServerGroupAffinityFilter(), ServerGroupAntiAffinityFilter())
+
+
+class ComputeScheduler:
+    def __init__(self, db: Database, bus: Bus, settings: ComputeSettings,
+                 host: str | None = None,
+                 filters: tuple[Filter, ...] = DEFAULT_FILTERS) -> None:
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.host = host or settings.host or socket.gethostname()
+        self.filters = filters
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        for _ in range(WORKERS):
+            await self.bus.serve(SCHEDULER_TOPIC, {"schedule_server": self.schedule_server})
+        await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
+        self._task = asyncio.get_running_loop().create_task(self._heartbeat())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.report_interval)
+            try:
+                await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
+            except Exception as exc:
+                log.warning("compute scheduler could not report: %s", exc)
+
+    # ------------------------------------------------------------ placing
+    async def schedule_server(self, server_id: str, request_id: str | None = None) -> None:
+        async with self.db.session() as session:
+            server = await session.get(Server, server_id)
+            if (server is None or server.deleted or server.host is not None
+                    or server.vm_state != "building" or server.task_state != "scheduling"):
+                return  # placed already (a repeated message), or gone
+            spec = await self.request_spec(session, server)
+            hosts = await self.host_states(session)
+            group_id = server.scheduler_hints.get("group")
+        for host in self.select_hosts(hosts, spec):
+            placed = await self._claim(server, spec, host, group_id, request_id)
+            if placed is None:
+                continue
+            if placed:
+                await self.bus.cast(compute_topic(host.host), "build_server",
+                                    server_id=server_id, request_id=request_id)
+            return
+        await self._no_valid_host(server_id, request_id)
+
+    def select_hosts(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        """The hosts that pass every filter, best first."""
+        passed = [h for h in hosts if all(f.passes(h, spec) for f in self.filters)]
+        return ordered(passed, spec, spread=self.settings.weigher == "spread")
+
+    async def request_spec(self, session: AsyncSession, server: Server) -> RequestSpec:
+        hints = server.scheduler_hints
+        group_policy, per_host = None, 1
+        group_hosts: tuple[str, ...] = ()
+        if hints.get("group"):
+            group = await session.get(ServerGroup, hints["group"])
+            if group is not None:
+                group_policy = group.policy
+                per_host = int(group.rules.get("max_server_per_host", 1))
+                group_hosts = await self._member_hosts(session, group.id, server.id)
+        return RequestSpec(
+            server_id=server.id, vcpus=server.vcpus, memory_mb=server.memory_mb,
+            disk_gb=server.root_gb + int(server.flavor.get("ephemeral") or 0)
+            + (int(server.flavor.get("swap") or 0) + 1023) // 1024,
+            zone=server.requested_zone,
+            forced_host=server.system_metadata.get("forced_host"),
+            image_properties=dict(server.image.get("properties") or {}),
+            extra_specs=dict(server.flavor.get("extra_specs") or {}),
+            ignore_hosts=frozenset(server.tried_hosts),
+            same_host=await self._hosts_of(session, hints.get("same_host")),
+            different_host=await self._hosts_of(session, hints.get("different_host")),
+            group_policy=group_policy, group_hosts=group_hosts, max_server_per_host=per_host)
+
+    @staticmethod
+    async def _member_hosts(session: AsyncSession, group_id: str, server_id: str,
+                            ) -> tuple[str, ...]:
+        rows = await session.scalars(select(Server.host).where(
+            Server.id.in_(select(ServerGroupMember.server_id).where(
+                ServerGroupMember.group_id == group_id)),
+            Server.id != server_id, Server.deleted.is_(False), Server.host.is_not(None)))
+        return tuple(h for h in rows if h)
+
+    @staticmethod
+    async def _hosts_of(session: AsyncSession, ids: Any) -> frozenset[str]:
+        if not ids:
+            return frozenset()
+        ids = [ids] if isinstance(ids, str) else list(ids)
+        rows = await session.scalars(select(Server.host).where(Server.id.in_(ids)))
+        return frozenset(h for h in rows if h)
+
+    async def host_states(self, session: AsyncSession) -> list[HostState]:
+        """The hosts up and enabled, with what is free on each."""
+        cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
+        nodes = list(await session.execute(
+            select(ComputeNode, ComputeService.availability_zone).join(
+                ComputeService, (ComputeService.host == ComputeNode.host)
+                & (ComputeService.binary == COMPUTE_BINARY))
+            .where(ComputeService.updated_at >= cutoff, ComputeService.disabled.is_(False),
+                   ComputeService.forced_down.is_(False))))
+        metadata: dict[str, dict[str, set[str]]] = {}
+        for host, meta in await session.execute(
+                select(AggregateHost.host, Aggregate.metadata_).join(
+                    Aggregate, Aggregate.id == AggregateHost.aggregate_id)):
+            for key, value in meta.items():
+                metadata.setdefault(host, {}).setdefault(key, set()).add(str(value))
+        states = []
+        for node, zone in nodes:
+            meta = metadata.get(node.host, {})
+            zones = meta.get("availability_zone")
+            states.append(HostState(
+                node_id=node.id, host=node.host,
+                zone=sorted(zones)[0] if zones else zone,
+                hypervisor_type=node.hypervisor_type,
+                arch=str(node.cpu_info.get("arch", "x86_64")),
+                free_vcpus=node.vcpus * node.cpu_allocation_ratio - node.vcpus_used,
+                free_ram_mb=node.memory_mb * node.ram_allocation_ratio - node.memory_mb_used,
+                free_disk_gb=node.local_gb * node.disk_allocation_ratio - node.local_gb_used,
+                aggregate_metadata=meta))
+        return states
+
+    async def _claim(self, server: Server, spec: RequestSpec, host: HostState,
+                     group_id: str | None, request_id: str | None) -> bool | None:
+        """Claim the host's resources and the server together: None when the host filled
+        up meanwhile (or, under the group's lock, another member took it), False when
+        another scheduler placed the server."""
+        lock = f"compute-group:{group_id}" if group_id else None
+        try:
+            async with self.db.session(lock=lock) as session:
+                if group_id and spec.group_policy in ("affinity", "anti-affinity"):
+                    hosts = await self._member_hosts(session, group_id, server.id)
+                    fresh = replace(spec, group_hosts=hosts)
+                    if not all(f.passes(host, fresh) for f in GROUP_FILTERS):
+                        raise HostTaken
+                if not await transition(session, Server, server.id, {
+                        "host": host.host, "node": host.host,
+                        "availability_zone": host.zone, "updated_at": utcnow()},
+                        host=None, vm_state="building", task_state="scheduling"):
+                    return False
+                if not await claim(session, host.node_id, server.id, spec.vcpus,
+                                   spec.memory_mb, spec.disk_gb):
+                    raise HostTaken  # rolls the placement back
+                await record_event(session, server.id, request_id, EVENT, None, "Success")
+        except HostTaken:
+            return None
+        return True
+
+    async def _no_valid_host(self, server_id: str, request_id: str | None) -> None:
+        async with self.db.session() as session:
+            if await transition(session, Server, server_id, {
+                    "vm_state": "error", "task_state": None, "updated_at": utcnow(),
+                    "fault": fault(NO_VALID_HOST)},
+                    host=None, vm_state="building"):
+                await record_event(session, server_id, request_id, EVENT, None, "Error",
+                                   NO_VALID_HOST)

@@ -1,0 +1,140 @@
+"""Request JSON Schemas of the compute API (nova's, where microversions differ a
+{min_version: schema} map)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NAME = {"type": "string", "minLength": 1, "maxLength": 255,
+        "pattern": r"^(?!\s)[\s\S]*(?<!\s)$"}
+DESCRIPTION = {"type": ["string", "null"], "maxLength": 255}
+METADATA = {"type": "object", "maxProperties": 1000,
+            "patternProperties": {"^.{1,255}$": {"type": "string", "maxLength": 255}},
+            "additionalProperties": False}
+UUID = {"type": "string", "format": "uuid"}
+NETWORK_ITEM = {"type": "object", "properties": {
+    "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
+    "fixed_ip": {"type": "string"}, "tag": {"type": "string", "maxLength": 60}},
+    "additionalProperties": False}
+HINTS = {"type": "object", "properties": {
+    "group": UUID,
+    "same_host": {"type": ["string", "array"], "items": {"type": "string"}},
+    "different_host": {"type": ["string", "array"], "items": {"type": "string"}}}}
+
+
+def _server_create(networks: dict[str, Any], required: list[str],
+                   **extra: Any) -> dict[str, Any]:
+    server = {"type": "object", "properties": {
+        "name": NAME, "imageRef": {"type": "string"}, "flavorRef": {"type": ["string",
+                                                                              "integer"]},
+        "adminPass": {"type": "string"}, "metadata": METADATA, "networks": networks,
+        "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
+        "accessIPv4": {"type": "string", "format": "ipv4"},
+        "accessIPv6": {"type": "string", "format": "ipv6"},
+        "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
+        "key_name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "user_data": {"type": "string"},
+        "security_groups": {"type": "array", "items": {
+            "type": "object", "properties": {"name": {"type": "string", "minLength": 1}},
+            "required": ["name"]}},
+        "min_count": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$",
+                      "minimum": 1},
+        "max_count": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$",
+                      "minimum": 1},
+        "return_reservation_id": {"type": ["boolean", "string"]},
+        "config_drive": {"type": ["boolean", "string"]},
+        "block_device_mapping_v2": {"type": "array", "maxItems": 0},
+        **extra},
+        "required": ["name", "flavorRef", *required], "additionalProperties": False}
+    return {"type": "object", "properties": {
+        "server": server, "os:scheduler_hints": HINTS, "OS-SCH-HNT:scheduler_hints": HINTS},
+        "required": ["server"], "additionalProperties": False}
+
+
+_NETWORKS_OLD = {"type": "array", "items": NETWORK_ITEM}
+_NETWORKS_NEW = {"oneOf": [_NETWORKS_OLD, {"enum": ["auto", "none"]}]}
+CREATE_SERVER = {
+    "2.1": _server_create(_NETWORKS_OLD, ["imageRef"]),
+    "2.19": _server_create(_NETWORKS_OLD, ["imageRef"], description=DESCRIPTION),
+    "2.32": _server_create(_NETWORKS_OLD, ["imageRef"], description=DESCRIPTION),
+    "2.37": _server_create(_NETWORKS_NEW, ["imageRef", "networks"],
+                           description=DESCRIPTION),
+}
+
+
+def _server_update(**extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": {"server": {
+        "type": "object", "properties": {
+            "name": NAME, "accessIPv4": {"type": "string"},
+            "accessIPv6": {"type": "string"},
+            "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}, **extra},
+        "additionalProperties": False}}, "required": ["server"],
+        "additionalProperties": False}
+
+
+UPDATE_SERVER = {"2.1": _server_update(), "2.19": _server_update(description=DESCRIPTION)}
+
+_FLAVOR = {"type": "object", "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255},
+    "id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+           "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"},
+    "ram": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
+    "vcpus": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
+    "disk": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0},
+    "OS-FLV-EXT-DATA:ephemeral": {"type": ["integer", "string"], "minimum": 0},
+    "swap": {"type": ["integer", "string"], "minimum": 0},
+    "rxtx_factor": {"type": ["number", "string"], "minimum": 0},
+    "os-flavor-access:is_public": {"type": "boolean"}},
+    "required": ["name", "ram", "vcpus", "disk"], "additionalProperties": False}
+CREATE_FLAVOR = {
+    "2.1": {"type": "object", "properties": {"flavor": _FLAVOR}, "required": ["flavor"],
+            "additionalProperties": False},
+    "2.55": {"type": "object", "properties": {"flavor": {
+        **_FLAVOR, "properties": {**_FLAVOR["properties"],  # type: ignore[dict-item]
+                                  "description": {"type": ["string", "null"],
+                                                  "maxLength": 65535}}}},
+        "required": ["flavor"], "additionalProperties": False},
+}
+UPDATE_FLAVOR = {"type": "object", "properties": {"flavor": {
+    "type": "object", "properties": {"description": {"type": ["string", "null"],
+                                                     "maxLength": 65535}},
+    "required": ["description"], "additionalProperties": False}},
+    "required": ["flavor"], "additionalProperties": False}
+EXTRA_SPECS = {"type": "object", "properties": {"extra_specs": {
+    "type": "object", "patternProperties": {
+        r"^[\w.:/ -]{1,255}$": {"type": ["string", "number", "boolean"]}},
+    "additionalProperties": False}}, "required": ["extra_specs"],
+    "additionalProperties": False}
+EXTRA_SPEC_ITEM = {"type": "object", "minProperties": 1, "maxProperties": 1,
+                   "patternProperties": {r"^[\w.:/ -]{1,255}$": {
+                       "type": ["string", "number", "boolean"]}},
+                   "additionalProperties": False}
+FLAVOR_ACTION = {"type": "object", "properties": {
+    "addTenantAccess": {"type": "object", "properties": {"tenant": {"type": "string"}},
+                        "required": ["tenant"]},
+    "removeTenantAccess": {"type": "object", "properties": {"tenant": {"type": "string"}},
+                           "required": ["tenant"]}},
+    "minProperties": 1, "maxProperties": 1}
+
+_KEYPAIR = {"type": "object", "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255,
+             "pattern": r"^[a-zA-Z0-9 _.@-]+$"},
+    "public_key": {"type": "string"}}, "required": ["name"], "additionalProperties": False}
+CREATE_KEYPAIR = {
+    "2.1": {"type": "object", "properties": {"keypair": _KEYPAIR}, "required": ["keypair"],
+            "additionalProperties": False},
+    "2.2": {"type": "object", "properties": {"keypair": {
+        **_KEYPAIR, "properties": {**_KEYPAIR["properties"],  # type: ignore[dict-item]
+                                   "type": {"enum": ["ssh", "x509"]}}}},
+        "required": ["keypair"], "additionalProperties": False},
+    "2.10": {"type": "object", "properties": {"keypair": {
+        **_KEYPAIR, "properties": {**_KEYPAIR["properties"],  # type: ignore[dict-item]
+                                   "type": {"enum": ["ssh", "x509"]},
+                                   "user_id": {"type": "string"}}}},
+        "required": ["keypair"], "additionalProperties": False},
+}
+
+TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
+REPLACE_TAGS = {"type": "object", "properties": {"tags": {
+    "type": "array", "items": TAG, "maxItems": 50}}, "required": ["tags"],
+    "additionalProperties": False}

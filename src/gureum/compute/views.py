@@ -1,0 +1,146 @@
+"""Rows → nova's JSON shapes, at the request's microversion."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from gureum.compute.models import Flavor, Keypair, Server
+
+# (vm_state, task_state) → status, as nova's API shows it
+TASK_STATUS = {
+    "rebooting": "REBOOT", "reboot_pending": "REBOOT", "reboot_started": "REBOOT",
+    "rebooting_hard": "HARD_REBOOT", "reboot_pending_hard": "HARD_REBOOT",
+    "reboot_started_hard": "HARD_REBOOT", "rebuilding": "REBUILD",
+    "rebuild_block_device_mapping": "REBUILD", "rebuild_spawning": "REBUILD",
+    "migrating": "MIGRATING", "resize_prep": "RESIZE", "resize_migrating": "RESIZE",
+    "resize_migrated": "RESIZE", "resize_finish": "RESIZE",
+    "resize_reverting": "REVERT_RESIZE", "updating_password": "PASSWORD",
+}
+VM_STATUS = {
+    "active": "ACTIVE", "building": "BUILD", "stopped": "SHUTOFF", "paused": "PAUSED",
+    "suspended": "SUSPENDED", "rescued": "RESCUE", "resized": "VERIFY_RESIZE",
+    "soft_deleted": "SOFT_DELETED", "deleted": "DELETED", "error": "ERROR",
+    "shelved": "SHELVED", "shelved_offloaded": "SHELVED_OFFLOADED",
+}
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def status(row: Server) -> str:
+    if row.vm_state == "active" and row.task_state in TASK_STATUS:
+        return TASK_STATUS[row.task_state]
+    if row.vm_state == "stopped" and row.task_state in ("resize_prep", "resize_migrating",
+                                                          "resize_migrated", "resize_finish"):
+        return "RESIZE"
+    return VM_STATUS.get(row.vm_state, "UNKNOWN")
+
+
+def links(base: str, collection: str, item_id: str) -> list[dict[str, str]]:
+    root = base.removesuffix("/v2.1")
+    return [{"rel": "self", "href": f"{base}/{collection}/{item_id}"},
+            {"rel": "bookmark", "href": f"{root}/{collection}/{item_id}"}]
+
+
+def host_id(row: Server) -> str:
+    """nova's hostId: the host, hashed with the project, so projects cannot compare."""
+    if not row.host:
+        return ""
+    return hashlib.sha224(f"{row.project_id}{row.host}".encode()).hexdigest()
+
+
+def server_summary(row: Server, base: str) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "links": links(base, "servers", row.id)}
+
+
+def server(row: Server, base: str, version: tuple[int, int], *, admin: bool,
+           tags: list[str] | None = None, host_status: str | None = None,
+           ) -> dict[str, Any]:
+    image_base = base.removesuffix("/v2.1")
+    body: dict[str, Any] = {
+        "id": row.id, "name": row.name, "status": status(row),
+        "tenant_id": row.project_id, "user_id": row.user_id,
+        "metadata": dict(row.metadata_), "hostId": host_id(row),
+        "image": {"id": row.image_ref, "links": [
+            {"rel": "bookmark", "href": f"{image_base}/images/{row.image_ref}"}]}
+        if row.image_ref else "",
+        "flavor": {"id": row.flavor_id, "links": [
+            {"rel": "bookmark", "href": f"{image_base}/flavors/{row.flavor_id}"}]},
+        "created": iso(row.created_at), "updated": iso(row.updated_at),
+        "addresses": dict(row.addresses), "accessIPv4": row.access_ipv4,
+        "accessIPv6": row.access_ipv6, "links": links(base, "servers", row.id),
+        "OS-DCF:diskConfig": "MANUAL", "progress": row.progress,
+        "OS-EXT-AZ:availability_zone": row.availability_zone or "",
+        "config_drive": row.config_drive, "key_name": row.key_name,
+        "OS-SRV-USG:launched_at": iso_micro(row.launched_at),
+        "OS-SRV-USG:terminated_at": iso_micro(row.terminated_at),
+        "security_groups": [{"name": name} for name in row.security_groups],
+        "OS-EXT-STS:task_state": row.task_state, "OS-EXT-STS:vm_state": row.vm_state,
+        "OS-EXT-STS:power_state": row.power_state,
+        "os-extended-volumes:volumes_attached": [],
+    }
+    if row.fault and row.vm_state in ("error", "deleted"):
+        body["fault"] = {k: v for k, v in row.fault.items() if admin or k != "details"}
+    if admin:
+        body.update({"OS-EXT-SRV-ATTR:host": row.host,
+                     "OS-EXT-SRV-ATTR:instance_name": instance_name(row),
+                     "OS-EXT-SRV-ATTR:hypervisor_hostname": row.node})
+        if version >= (2, 3):
+            body.update({"OS-EXT-SRV-ATTR:reservation_id": row.reservation_id,
+                         "OS-EXT-SRV-ATTR:launch_index": row.launch_index,
+                         "OS-EXT-SRV-ATTR:hostname": row.hostname,
+                         "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+                         "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
+                         "OS-EXT-SRV-ATTR:user_data": row.user_data})
+    if version >= (2, 9):
+        body["locked"] = row.locked
+    if version >= (2, 16) and host_status is not None:
+        body["host_status"] = host_status
+    if version >= (2, 19):
+        body["description"] = row.description
+    if version >= (2, 26):
+        body["tags"] = tags or []
+    return body
+
+
+def iso_micro(value: datetime | None) -> str | None:
+    """launched_at and terminated_at, which nova shows with microseconds."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
+
+
+def instance_name(row: Server) -> str:
+    return f"instance-{row.id[:8]}"
+
+
+def flavor(row: Flavor, base: str, version: tuple[int, int], *, detail: bool = True,
+           ) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": row.id, "name": row.name,
+                            "links": links(base, "flavors", row.id)}
+    if version >= (2, 55):
+        body["description"] = row.description
+    if not detail:
+        return body
+    body.update({"ram": row.memory_mb, "disk": row.root_gb, "vcpus": row.vcpus,
+                 "swap": row.swap or "", "rxtx_factor": row.rxtx_factor,
+                 "OS-FLV-EXT-DATA:ephemeral": row.ephemeral_gb,
+                 "OS-FLV-DISABLED:disabled": row.disabled,
+                 "os-flavor-access:is_public": row.is_public})
+    if version >= (2, 61):
+        body["extra_specs"] = dict(row.extra_specs)
+    return body
+
+
+def keypair(row: Keypair, version: tuple[int, int], *, detail: bool = True,
+            ) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": row.name, "public_key": row.public_key,
+                            "fingerprint": row.fingerprint}
+    if version >= (2, 2):
+        body["type"] = row.type
+    if detail:
+        body.update({"user_id": row.user_id, "created_at": iso_micro(row.created_at),
+                     "deleted": False, "deleted_at": None, "updated_at": None,
+                     "id": row.id})
+    return body

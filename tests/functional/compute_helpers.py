@@ -1,0 +1,72 @@
+"""What the compute tests share: httpx clients on the v2.1 API at a microversion, a
+bootable image, and waiting for a server's status."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from tests.harness import RunningCloud
+
+
+def compute_client(cloud: RunningCloud, user: str, version: str | None = "2.37",
+                   project: str | None = None, token: str | None = None) -> httpx.Client:
+    headers = {"X-Auth-Token": token or cloud.token(user, project or user)}
+    if version:
+        headers["OpenStack-API-Version"] = f"compute {version}"
+    return httpx.Client(base_url=f"{cloud.url}/compute/v2.1", timeout=60, headers=headers)
+
+
+def public_image(cloud: RunningCloud, name: str = "compute-test-image") -> str:
+    """A small active public image (made once per cloud)."""
+    with httpx.Client(base_url=f"{cloud.url}/image/v2", timeout=60,
+                      headers={"X-Auth-Token": cloud.token("admin", "admin")}) as image:
+        found = image.get("/images", params={"name": name}).json()["images"]
+        if found and found[0]["status"] == "active":
+            return str(found[0]["id"])
+        made = image.post("/images", json={"name": name, "disk_format": "raw",
+                                           "container_format": "bare",
+                                           "visibility": "public"}).json()
+        uploaded = image.put(f"/images/{made['id']}/file", content=b"\0" * 4096,
+                             headers={"Content-Type": "application/octet-stream"})
+        assert uploaded.status_code == 204, uploaded.text
+        return str(made["id"])
+
+
+def network_id(cloud: RunningCloud, name: str, user: str = "admin") -> str:
+    with httpx.Client(base_url=f"{cloud.url}/networking/v2.0", timeout=60,
+                      headers={"X-Auth-Token": cloud.token(user, user)}) as net:
+        found = net.get("/networks", params={"name": name}).json()["networks"]
+    assert found, f"no network {name}"
+    return str(found[0]["id"])
+
+
+def create_server(client: httpx.Client, image: str, networks: Any = "none",
+                  flavor: str = "42", **extra: Any) -> dict[str, Any]:
+    body = {"server": {"name": extra.pop("name", "srv"), "imageRef": image,
+                       "flavorRef": flavor, "networks": networks, **extra}}
+    made = client.post("/servers", json=body)
+    assert made.status_code == 202, made.text
+    return made.json()["server"]  # type: ignore[no-any-return]
+
+
+def wait_status(client: httpx.Client, server_id: str, statuses: set[str],
+                timeout: float = 15) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/servers/{server_id}")
+        assert response.status_code == 200, response.text
+        server: dict[str, Any] = response.json()["server"]
+        if server["status"] in statuses:
+            return server
+        assert time.monotonic() < deadline, f"{server_id} still {server['status']}"
+        time.sleep(0.05)
+
+
+def wait_deleted(client: httpx.Client, server_id: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while client.get(f"/servers/{server_id}").status_code != 404:
+        assert time.monotonic() < deadline, f"{server_id} was not deleted"
+        time.sleep(0.05)
