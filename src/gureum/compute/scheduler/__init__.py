@@ -70,6 +70,7 @@ class ComputeScheduler:
         self.host = host or settings.host or socket.gethostname()
         self.filters = filters
         self._task: asyncio.Task[None] | None = None
+        self._deciding = asyncio.Lock()
 
     async def start(self) -> None:
         for _ in range(WORKERS):
@@ -93,11 +94,22 @@ class ComputeScheduler:
 
     # ------------------------------------------------------------ placing
     async def schedule_server(self, server_id: str, request_id: str | None = None) -> None:
+        # One decision at a time in this process, each seeing the claims before it (as
+        # nova's scheduler consumes from its host states): servers asked for together
+        # spread instead of all landing on the host that looked emptiest to each.
+        async with self._deciding:
+            host = await self._place(server_id, request_id)
+        if host is not None:
+            await self.bus.cast(compute_topic(host), "build_server", server_id=server_id,
+                                request_id=request_id)
+
+    async def _place(self, server_id: str, request_id: str | None) -> str | None:
+        """The host claimed for the server, or None (placed already, gone, or ERROR)."""
         async with self.db.session() as session:
             server = await session.get(Server, server_id)
             if (server is None or server.deleted or server.host is not None
                     or server.vm_state != "building" or server.task_state != "scheduling"):
-                return  # placed already (a repeated message), or gone
+                return None  # placed already (a repeated message), or gone
             spec = await self.request_spec(session, server)
             hosts = await self.host_states(session)
             group_id = server.scheduler_hints.get("group")
@@ -105,11 +117,9 @@ class ComputeScheduler:
             placed = await self._claim(server, spec, host, group_id, request_id)
             if placed is None:
                 continue
-            if placed:
-                await self.bus.cast(compute_topic(host.host), "build_server",
-                                    server_id=server_id, request_id=request_id)
-            return
+            return host.host if placed else None
         await self._no_valid_host(server_id, request_id)
+        return None
 
     def select_hosts(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         """The hosts that pass every filter, best first."""
