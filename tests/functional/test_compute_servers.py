@@ -15,7 +15,6 @@ from gureum.compute.drivers.fake import BEHAVIOUR_KEY
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
-    network_id,
     public_image,
     wait_deleted,
     wait_status,
