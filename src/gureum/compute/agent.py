@@ -51,8 +51,7 @@ class ComputeAgent:
         self._tasks = [asyncio.get_running_loop().create_task(self._heartbeat())]
 
     def extra_handlers(self) -> dict[str, Handler]:
-        """Handlers of the server actions (see the actions of part 2)."""
-        return {}
+        return {"server_action": self.server_action, "console_output": self.console_output}
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -225,3 +224,32 @@ class ComputeAgent:
                              reason=str(exc) or type(exc).__name__, request_id=request_id)
             return
         await self._call("server_deleted", server_id=server_id, request_id=request_id)
+
+    # ------------------------------------------------------------ actions
+    async def server_action(self, server_id: str, driver_call: str, task_state: str,
+                            vm_state: str, power_state: int, event: str, hard: bool = False,
+                            request_id: str | None = None) -> None:
+        """A power action through the driver; the end state (or, on failure, the task
+        state cleared and the event in error) through the conductor."""
+        await self._call("action_event", server_id=server_id, event=event, host=self.host,
+                         request_id=request_id)
+        try:
+            call = getattr(self.driver, driver_call)
+            await (call(server_id, hard) if driver_call == "reboot" else call(server_id))
+        except Exception as exc:
+            await self._call("instance_update", server_id=server_id,
+                             values={"task_state": None},
+                             expected={"task_state": task_state})
+            await self._call("action_event", server_id=server_id, event=event,
+                             host=self.host, request_id=request_id, result="Error",
+                             traceback=str(exc) or type(exc).__name__)
+            return
+        await self._call("instance_update", server_id=server_id,
+                         values={"vm_state": vm_state, "power_state": power_state,
+                                 "task_state": None},
+                         expected={"task_state": task_state})
+        await self._call("action_event", server_id=server_id, event=event, host=self.host,
+                         request_id=request_id, result="Success")
+
+    async def console_output(self, server_id: str) -> str:
+        return await self.driver.console_output(server_id)

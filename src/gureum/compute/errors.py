@@ -104,3 +104,11 @@ class ServerGroupNotFound(NotFound):
 
 class AvailabilityZoneNotFound(BadRequest):
     message = "The requested availability zone is not available"
+
+
+class InstanceNotReady(Conflict):
+    message = "Instance {server_id} is not ready"
+
+
+class InstanceActionNotFound(NotFound):
+    message = "Action for request_id {request_id} on instance {server_id} not found"

@@ -50,3 +50,10 @@ RULES = [
 ]
 RULES += _rules(MEMBER, "os-server-tags:update", "os-server-tags:update_all",
                 "os-server-tags:delete", "os-server-tags:delete_all")
+RULES += _rules(MEMBER, "servers:stop", "servers:start", "servers:reboot",
+                "os-pause-server:pause", "os-pause-server:unpause",
+                "os-suspend-server:suspend", "os-suspend-server:resume",
+                "os-lock-server:lock", "os-lock-server:unlock", "os-security-groups:add",
+                "os-security-groups:remove", "os-console-output")
+RULES += _rules(ADMIN, "os-admin-actions:reset_state",
+                "os-lock-server:unlock:unlock_override")

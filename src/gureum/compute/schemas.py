@@ -138,3 +138,5 @@ TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
 REPLACE_TAGS = {"type": "object", "properties": {"tags": {
     "type": "array", "items": TAG, "maxItems": 50}}, "required": ["tags"],
     "additionalProperties": False}
+
+SERVER_ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1}

@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.types import Receive, Scope, Send
 
 from gureum.compute import policies
-from gureum.compute.api import discovery, flavors, keypairs, limits, servers, tags
+from gureum.compute.api import actions, discovery, flavors, keypairs, limits, servers, tags
 from gureum.compute.manager import ComputeManager
 from gureum.core.api import Microversions, Router, ServiceApp
 from gureum.core.auth import Authenticator
@@ -39,7 +39,8 @@ class ComputeApp(ServiceApp):
 
 def create_app(manager: ComputeManager, authenticator: Authenticator,
                policy_file: Path | None) -> ServiceApp:
-    router = Router().include(discovery.router, servers.router, tags.router, flavors.router,
+    router = Router().include(discovery.router, servers.router, actions.router, tags.router,
+                              flavors.router,
                               keypairs.router, limits.router)
     return ComputeApp(
         name=SERVICE_TYPE, dialect="nova", router=router,

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from gureum.compute.models import Flavor, Keypair, Server
+from gureum.compute.models import Flavor, InstanceAction, InstanceActionEvent, Keypair, Server
 
 # (vm_state, task_state) → status, as nova's API shows it
 TASK_STATUS = {
@@ -143,4 +143,22 @@ def keypair(row: Keypair, version: tuple[int, int], *, detail: bool = True,
         body.update({"user_id": row.user_id, "created_at": iso_micro(row.created_at),
                      "deleted": False, "deleted_at": None, "updated_at": None,
                      "id": row.id})
+    return body
+
+
+def instance_action(row: InstanceAction, version: tuple[int, int]) -> dict[str, Any]:
+    body = {"action": row.action, "instance_uuid": row.server_id,
+            "message": row.message, "project_id": row.project_id,
+            "request_id": row.request_id, "start_time": iso_micro(row.start_time),
+            "user_id": row.user_id}
+    if version >= (2, 58):
+        body["updated_at"] = iso_micro(row.updated_at)
+    return body
+
+
+def action_event(row: InstanceActionEvent, traceback: bool) -> dict[str, Any]:
+    body = {"event": row.event, "start_time": iso_micro(row.start_time),
+            "finish_time": iso_micro(row.finish_time), "result": row.result}
+    if traceback:
+        body["traceback"] = row.traceback
     return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gureum.compute.manager.actions import InstanceActions, ServerActions
 from gureum.compute.manager.base import is_admin
 from gureum.compute.manager.keypairs import Keypairs
 from gureum.compute.manager.servers import Servers
@@ -10,5 +11,6 @@ from gureum.compute.manager.tags import Tags
 __all__ = ["ComputeManager", "is_admin"]
 
 
-class ComputeManager(Servers, Tags, Keypairs):
-    """Servers (with their build checks, flavors and quotas), their tags, and key pairs."""
+class ComputeManager(Servers, ServerActions, InstanceActions, Tags, Keypairs):
+    """Servers (with their build checks, flavors and quotas), their actions and the
+    record of them, their tags, and key pairs."""

@@ -1,0 +1,96 @@
+"""POST /v2.1/servers/{id}/action: the power actions, lock, reset state, security
+groups and the console log; and the instance actions that record them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from gureum.compute import errors, schemas, views
+from gureum.compute.api.common import server_target, version
+from gureum.compute.manager import ComputeManager
+from gureum.compute.manager.actions import ACTIONS, action_body
+from gureum.core.api import Request, Router
+
+router = Router("/v2.1/servers/{server_id}")
+P = "os_compute_api:"
+# action → its policy (nova's names)
+POLICIES = {
+    "os-stop": "servers:stop", "os-start": "servers:start", "reboot": "servers:reboot",
+    "pause": "os-pause-server:pause", "unpause": "os-pause-server:unpause",
+    "suspend": "os-suspend-server:suspend", "resume": "os-suspend-server:resume",
+    "lock": "os-lock-server:lock", "unlock": "os-lock-server:unlock",
+    "os-resetState": "os-admin-actions:reset_state",
+    "addSecurityGroup": "os-security-groups:add", "removeSecurityGroup":
+    "os-security-groups:remove", "os-getConsoleOutput": "os-console-output",
+}
+
+
+@router.post("/action", schema=schemas.SERVER_ACTION, policy=P + "servers:show",
+             target=server_target)
+async def server_action(req: Request, manager: ComputeManager) -> Any:
+    name, argument = action_body(req.body)
+    server_id = req.params["server_id"]
+    if name not in POLICIES:
+        raise errors.InvalidInput(reason=f"Unsupported action {name}")
+    target = await server_target(req, manager)
+    req.enforce(P + POLICIES[name], target)
+    if name == "reboot":
+        kind = str((argument or {}).get("type", "")).upper()
+        if kind not in ("SOFT", "HARD"):
+            raise errors.InvalidInput(reason="Argument 'type' for reboot must be a string "
+                                      "with value 'SOFT' or 'HARD'")
+        await manager.server_action(req.context, server_id, f"reboot:{kind}")
+    elif name in ACTIONS:
+        await manager.server_action(req.context, server_id, name)
+    elif name == "os-getConsoleOutput":
+        length = (argument or {}).get("length")
+        output = await manager.console_output(req.context, server_id,
+                                              None if length in (None, -1) else int(length))
+        return {"output": output}
+    else:
+        await _other_action(req, manager, name, argument)
+    return Response(b"", 202)
+
+
+async def _other_action(req: Request, manager: ComputeManager, name: str,
+                        argument: Any) -> None:
+    server_id = req.params["server_id"]
+    if name == "lock":
+        reason = (argument or {}).get("locked_reason") if version(req) >= (2, 73) else None
+        await manager.lock_server(req.context, server_id, reason)
+    elif name == "unlock":
+        await manager.unlock_server(req.context, server_id)
+    elif name == "os-resetState":
+        state = (argument or {}).get("state")
+        if state not in ("active", "error"):
+            raise errors.InvalidInput(reason="Invalid state: must be 'active' or 'error'")
+        await manager.reset_state(req.context, server_id, state)
+    else:
+        group = (argument or {}).get("name")
+        if not group:
+            raise errors.InvalidInput(reason="Missing parameter name")
+        await manager.change_security_group(req.context, server_id, group,
+                                            add=name == "addSecurityGroup")
+
+
+# ------------------------------------------------------------------ instance actions
+@router.get("/os-instance-actions", policy=P + "os-instance-actions:list",
+            target=server_target)
+async def list_instance_actions(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    rows = await manager.list_instance_actions(req.context, req.params["server_id"])
+    return {"instanceActions": [views.instance_action(r, version(req)) for r in rows]}
+
+
+@router.get("/os-instance-actions/{request_id}", policy=P + "os-instance-actions:show",
+            target=server_target)
+async def show_instance_action(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    row, events = await manager.show_instance_action(req.context, req.params["server_id"],
+                                                     req.params["request_id"])
+    body = views.instance_action(row, version(req))
+    # events are for admins (with tracebacks); others see them from 2.51, which is not
+    # served yet
+    if req.allowed(P + "os-instance-actions:events", {"project_id": row.project_id}):
+        body["events"] = [views.action_event(e, traceback=True) for e in events]
+    return {"instanceAction": body}
