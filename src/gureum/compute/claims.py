@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gureum.compute.models import Allocation, ComputeNode
 
 
-async def claim(session: AsyncSession, node_id: str, server_id: str, vcpus: int,
+async def claim(session: AsyncSession, node_id: int, server_id: str, vcpus: int,
                 memory_mb: int, disk_gb: int) -> bool:
     """Take the resources on the node if they are still free; False when it filled up."""
     node = ComputeNode

@@ -46,7 +46,7 @@ async def report_service(db: Database, binary: str, host: str, zone: str) -> Non
         row = (await session.scalars(select(ComputeService).where(
             ComputeService.binary == binary, ComputeService.host == host))).first()
         if row is None:
-            session.add(ComputeService(id=new_id(), binary=binary, host=host,
+            session.add(ComputeService(uuid=new_id(), binary=binary, host=host,
                                        availability_zone=zone, created_at=now,
                                        updated_at=now))
         else:
@@ -101,7 +101,7 @@ class Conductor:
             node = (await session.scalars(select(ComputeNode).where(
                 ComputeNode.host == host))).first()
             if node is None:
-                node = ComputeNode(id=new_id(), host=host, hypervisor_hostname=host,
+                node = ComputeNode(uuid=new_id(), host=host, hypervisor_hostname=host,
                                    vcpus=0, memory_mb=0, local_gb=0)
                 session.add(node)
             node.vcpus, node.memory_mb = resources["vcpus"], resources["memory_mb"]

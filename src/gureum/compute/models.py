@@ -159,7 +159,9 @@ class ComputeService(Base):
 
     __tablename__ = "compute_service"
     __table_args__ = (UniqueConstraint("binary", "host"),)
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # integers as nova shows them before 2.53, and the uuid it shows after
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
     binary: Mapped[str] = mapped_column(String(64))
     host: Mapped[str] = mapped_column(String(255))
     availability_zone: Mapped[str] = mapped_column(String(255), default="nova")
@@ -175,7 +177,8 @@ class ComputeNode(Base):
     (a claim is one conditional UPDATE of the *_used columns, so none oversubscribes)."""
 
     __tablename__ = "compute_node"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
     host: Mapped[str] = mapped_column(String(255), unique=True)
     hypervisor_hostname: Mapped[str] = mapped_column(String(255))
     hypervisor_type: Mapped[str] = mapped_column(String(32), default="fake")
@@ -201,7 +204,7 @@ class Allocation(Base):
 
     __tablename__ = "compute_allocation"
     server_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    node_id: Mapped[str] = mapped_column(ForeignKey("compute_node.id"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("compute_node.id"), index=True)
     vcpus: Mapped[int] = mapped_column(Integer)
     memory_mb: Mapped[int] = mapped_column(Integer)
     disk_gb: Mapped[int] = mapped_column(Integer)

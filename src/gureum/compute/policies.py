@@ -57,3 +57,14 @@ RULES += _rules(MEMBER, "servers:stop", "servers:start", "servers:reboot",
                 "os-security-groups:remove", "os-console-output")
 RULES += _rules(ADMIN, "os-admin-actions:reset_state",
                 "os-lock-server:unlock:unlock_override")
+RULES += _rules(ADMIN, "os-services:list", "os-services:update", "os-services:delete",
+                "os-hypervisors:list", "os-hypervisors:list-detail",
+                "os-hypervisors:statistics", "os-hypervisors:show", "os-hypervisors:search",
+                "os-hypervisors:servers", "os-availability-zone:detail",
+                "os-aggregates:index", "os-aggregates:create", "os-aggregates:show",
+                "os-aggregates:update", "os-aggregates:delete", "os-aggregates:add_host",
+                "os-aggregates:remove_host", "os-aggregates:set_metadata",
+                "os-server-groups:index:all_projects")
+RULES += [Rule(P + "os-availability-zone:list", ANYONE)]
+RULES += _rules(MEMBER, "os-server-groups:create", "os-server-groups:delete")
+RULES += _rules(READER, "os-server-groups:index", "os-server-groups:show")

@@ -140,3 +140,35 @@ REPLACE_TAGS = {"type": "object", "properties": {"tags": {
     "additionalProperties": False}
 
 SERVER_ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1}
+
+SERVICE_UPDATE = {"type": "object", "properties": {
+    "host": {"type": "string", "minLength": 1}, "binary": {"type": "string", "minLength": 1},
+    "disabled_reason": {"type": "string", "maxLength": 255},
+    "forced_down": {"type": "boolean"}}, "required": ["host", "binary"],
+    "additionalProperties": False}
+_AGGREGATE_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+_ZONE = {"type": ["string", "null"], "minLength": 1, "maxLength": 255}
+CREATE_AGGREGATE = {"type": "object", "properties": {"aggregate": {
+    "type": "object", "properties": {"name": _AGGREGATE_NAME, "availability_zone": _ZONE},
+    "required": ["name"], "additionalProperties": False}}, "required": ["aggregate"],
+    "additionalProperties": False}
+UPDATE_AGGREGATE = {"type": "object", "properties": {"aggregate": {
+    "type": "object", "properties": {"name": _AGGREGATE_NAME, "availability_zone": _ZONE},
+    "minProperties": 1, "additionalProperties": False}}, "required": ["aggregate"],
+    "additionalProperties": False}
+_HOST = {"type": "object", "properties": {"host": {"type": "string", "minLength": 1}},
+         "required": ["host"], "additionalProperties": False}
+AGGREGATE_ACTION = {"type": "object", "properties": {
+    "add_host": _HOST, "remove_host": _HOST,
+    "set_metadata": {"type": "object", "properties": {"metadata": {
+        "type": "object", "patternProperties": {"^.{1,255}$": {
+            "type": ["string", "null"], "maxLength": 255}},
+        "additionalProperties": False}}, "required": ["metadata"]}},
+    "minProperties": 1, "maxProperties": 1, "additionalProperties": False}
+CREATE_SERVER_GROUP = {"type": "object", "properties": {"server_group": {
+    "type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "policies": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+            "enum": ["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"]}}},
+    "required": ["name", "policies"], "additionalProperties": False}},
+    "required": ["server_group"], "additionalProperties": False}

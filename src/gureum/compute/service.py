@@ -9,7 +9,20 @@ from pathlib import Path
 from starlette.types import Receive, Scope, Send
 
 from gureum.compute import policies
-from gureum.compute.api import actions, discovery, flavors, keypairs, limits, servers, tags
+from gureum.compute.api import (
+    actions,
+    aggregates,
+    discovery,
+    flavors,
+    hypervisors,
+    keypairs,
+    limits,
+    server_groups,
+    servers,
+    services,
+    tags,
+    zones,
+)
 from gureum.compute.manager import ComputeManager
 from gureum.core.api import Microversions, Router, ServiceApp
 from gureum.core.auth import Authenticator
@@ -40,8 +53,9 @@ class ComputeApp(ServiceApp):
 def create_app(manager: ComputeManager, authenticator: Authenticator,
                policy_file: Path | None) -> ServiceApp:
     router = Router().include(discovery.router, servers.router, actions.router, tags.router,
-                              flavors.router,
-                              keypairs.router, limits.router)
+                              flavors.router, keypairs.router, limits.router,
+                              server_groups.router, services.router, hypervisors.router,
+                              zones.router, aggregates.router)
     return ComputeApp(
         name=SERVICE_TYPE, dialect="nova", router=router,
         policy=PolicyEngine("compute", policies.RULES, policy_file),

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
-from gureum.compute.models import Flavor, InstanceAction, InstanceActionEvent, Keypair, Server
+from gureum.compute.models import (
+    Aggregate,
+    ComputeNode,
+    ComputeService,
+    Flavor,
+    InstanceAction,
+    InstanceActionEvent,
+    Keypair,
+    Server,
+    ServerGroup,
+)
 
 # (vm_state, task_state) → status, as nova's API shows it
 TASK_STATUS = {
@@ -161,4 +172,57 @@ def action_event(row: InstanceActionEvent, traceback: bool) -> dict[str, Any]:
             "finish_time": iso_micro(row.finish_time), "result": row.result}
     if traceback:
         body["traceback"] = row.traceback
+    return body
+
+
+def service(row: ComputeService, up: bool, version: tuple[int, int]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": row.id, "binary": row.binary, "host": row.host,
+        "zone": row.availability_zone, "status": "disabled" if row.disabled else "enabled",
+        "state": "up" if up else "down", "updated_at": iso_micro(row.updated_at),
+        "disabled_reason": row.disabled_reason}
+    if version >= (2, 11):
+        body["forced_down"] = row.forced_down
+    return body
+
+
+def hypervisor(node: ComputeNode, service_row: ComputeService | None, up: bool,
+               version: tuple[int, int], *, detail: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": node.id, "hypervisor_hostname": node.hypervisor_hostname,
+        "state": "up" if up else "down",
+        "status": "disabled" if service_row is not None and service_row.disabled
+        else "enabled"}
+    if not detail:
+        return body
+    cpu_info: Any = node.cpu_info if version >= (2, 28) else json.dumps(node.cpu_info)
+    body.update({
+        "vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.local_gb,
+        "vcpus_used": node.vcpus_used, "memory_mb_used": node.memory_mb_used,
+        "local_gb_used": node.local_gb_used, "hypervisor_type": node.hypervisor_type,
+        "hypervisor_version": node.hypervisor_version,
+        "free_ram_mb": node.memory_mb - node.memory_mb_used,
+        "free_disk_gb": node.local_gb - node.local_gb_used, "current_workload": 0,
+        "running_vms": node.running_vms, "disk_available_least": node.local_gb
+        - node.local_gb_used, "host_ip": node.host_ip, "cpu_info": cpu_info,
+        "service": {"host": node.host, "id": service_row.id if service_row else None,
+                    "disabled_reason": service_row.disabled_reason if service_row
+                    else None}})
+    return body
+
+
+def aggregate(row: Aggregate, hosts: list[str]) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name,
+            "availability_zone": row.metadata_.get("availability_zone"),
+            "hosts": hosts, "metadata": dict(row.metadata_),
+            "created_at": iso_micro(row.created_at), "updated_at": iso_micro(row.updated_at),
+            "deleted": False, "deleted_at": None}
+
+
+def server_group(row: ServerGroup, members: list[str], version: tuple[int, int],
+                 ) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": row.id, "name": row.name, "policies": [row.policy],
+                            "members": members, "metadata": {}}
+    if version >= (2, 13):
+        body.update({"project_id": row.project_id, "user_id": row.user_id})
     return body

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from gureum.compute.manager.actions import InstanceActions, ServerActions
 from gureum.compute.manager.base import is_admin
+from gureum.compute.manager.groups import Groups
+from gureum.compute.manager.hosts import Hosts
 from gureum.compute.manager.keypairs import Keypairs
 from gureum.compute.manager.servers import Servers
 from gureum.compute.manager.tags import Tags
@@ -11,6 +13,7 @@ from gureum.compute.manager.tags import Tags
 __all__ = ["ComputeManager", "is_admin"]
 
 
-class ComputeManager(Servers, ServerActions, InstanceActions, Tags, Keypairs):
+class ComputeManager(Servers, ServerActions, InstanceActions, Tags, Keypairs, Groups, Hosts):
     """Servers (with their build checks, flavors and quotas), their actions and the
-    record of them, their tags, and key pairs."""
+    record of them, their tags, key pairs, server groups, and the hosts (services,
+    hypervisors, zones, aggregates)."""

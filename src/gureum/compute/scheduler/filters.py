@@ -12,7 +12,7 @@ AGGREGATE_SCOPE = "aggregate_instance_extra_specs:"
 
 @dataclass(frozen=True)
 class HostState:
-    node_id: str
+    node_id: int
     host: str
     zone: str
     hypervisor_type: str

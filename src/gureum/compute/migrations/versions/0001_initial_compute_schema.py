@@ -76,7 +76,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_compute_keypair_user_id'), ['user_id'], unique=False)
 
     op.create_table('compute_node',
-    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('uuid', sa.String(length=36), nullable=False),
     sa.Column('host', sa.String(length=255), nullable=False),
     sa.Column('hypervisor_hostname', sa.String(length=255), nullable=False),
     sa.Column('hypervisor_type', sa.String(length=32), nullable=False),
@@ -96,7 +97,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('host')
+    sa.UniqueConstraint('host'),
+    sa.UniqueConstraint('uuid')
     )
     op.create_table('compute_quota',
     sa.Column('project_id', sa.String(length=64), nullable=False),
@@ -186,7 +188,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_compute_server_group_project_id'), ['project_id'], unique=False)
 
     op.create_table('compute_service',
-    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('uuid', sa.String(length=36), nullable=False),
     sa.Column('binary', sa.String(length=64), nullable=False),
     sa.Column('host', sa.String(length=255), nullable=False),
     sa.Column('availability_zone', sa.String(length=255), nullable=False),
@@ -196,7 +199,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('binary', 'host')
+    sa.UniqueConstraint('binary', 'host'),
+    sa.UniqueConstraint('uuid')
     )
     op.create_table('compute_aggregate_host',
     sa.Column('aggregate_id', sa.Integer(), nullable=False),
@@ -209,7 +213,7 @@ def upgrade() -> None:
 
     op.create_table('compute_allocation',
     sa.Column('server_id', sa.String(length=36), nullable=False),
-    sa.Column('node_id', sa.String(length=36), nullable=False),
+    sa.Column('node_id', sa.Integer(), nullable=False),
     sa.Column('vcpus', sa.Integer(), nullable=False),
     sa.Column('memory_mb', sa.Integer(), nullable=False),
     sa.Column('disk_gb', sa.Integer(), nullable=False),
