@@ -4,11 +4,12 @@ bootable image, and waiting for a server's status."""
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import httpx
 
-from tests.harness import RunningCloud
+from tests.harness import RunningCloud, unique
 
 
 def compute_client(cloud: RunningCloud, user: str, version: str | None = "2.37",
@@ -70,3 +71,17 @@ def wait_deleted(client: httpx.Client, server_id: str, timeout: float = 15) -> N
     while client.get(f"/servers/{server_id}").status_code != 404:
         assert time.monotonic() < deadline, f"{server_id} was not deleted"
         time.sleep(0.05)
+
+
+def new_project_member(cloud: RunningCloud, prefix: str) -> tuple[str, str]:
+    """A fresh project with a member user of its own: (project id, that user's token)."""
+    with cloud.client(cloud.token("admin", "admin")) as identity:
+        project = identity.post("/v3/projects", json={"project": {
+            "name": unique(prefix), "domain_id": "default"}}).json()["project"]
+        password = uuid.uuid4().hex
+        user = identity.post("/v3/users", json={"user": {
+            "name": unique(f"{prefix}-user"), "password": password,
+            "domain_id": "default"}}).json()["user"]
+        member = identity.get("/v3/roles", params={"name": "member"}).json()["roles"][0]
+        identity.put(f"/v3/projects/{project['id']}/users/{user['id']}/roles/{member['id']}")
+    return project["id"], cloud.token(user["name"], project["name"], password=password)

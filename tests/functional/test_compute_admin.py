@@ -11,6 +11,7 @@ import pytest
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
+    new_project_member,
     public_image,
     wait_deleted,
     wait_status,
@@ -182,3 +183,37 @@ def test_aggregates_make_zones_and_match_flavor_extra_specs(nova: httpx.Client,
     nova.post(f"/os-aggregates/{made['id']}/action", json={"remove_host": {"host": host}})
     assert nova.delete(f"/os-aggregates/{made['id']}").status_code == 200
     assert demo_nova.get("/os-aggregates").status_code == 403
+
+
+def test_quota_sets_limit_a_project_and_show_its_usage(cloud: RunningCloud,
+                                                       nova: httpx.Client,
+                                                       image: str) -> None:
+    project_id, token = new_project_member(cloud, "quota-set")
+    with compute_client(cloud, "", token=token) as member:
+        defaults = member.get(f"/os-quota-sets/{project_id}/defaults").json()["quota_set"]
+        assert defaults["instances"] == 10 and "floating_ips" not in defaults  # 2.36
+        assert member.put(f"/os-quota-sets/{project_id}", json={
+            "quota_set": {"instances": 50}}).status_code == 403
+        updated = nova.put(f"/os-quota-sets/{project_id}", json={
+            "quota_set": {"instances": 1, "cores": 4}})
+        assert updated.status_code == 200, updated.text
+        assert updated.json()["quota_set"]["instances"] == 1
+        first = create_server(member, image)
+        second = member.post("/servers", json={"server": {
+            "name": "two", "imageRef": image, "flavorRef": "42", "networks": "none"}})
+        assert second.status_code == 403 and "instances" in second.json()["forbidden"][
+            "message"]
+        detail = member.get(f"/os-quota-sets/{project_id}/detail").json()["quota_set"]
+        assert detail["instances"] == {"limit": 1, "in_use": 1, "reserved": 0}
+        assert detail["cores"] == {"limit": 4, "in_use": 1, "reserved": 0}
+        below = nova.put(f"/os-quota-sets/{project_id}", json={"quota_set": {"instances": 0}})
+        assert below.status_code == 400
+        forced = nova.put(f"/os-quota-sets/{project_id}", json={"quota_set": {
+            "instances": 0, "force": True}})
+        assert forced.json()["quota_set"]["instances"] == 0
+        assert nova.delete(f"/os-quota-sets/{project_id}").status_code == 202
+        assert member.get(f"/os-quota-sets/{project_id}").json()["quota_set"][
+            "instances"] == 10
+        assert member.delete(f"/servers/{first['id']}").status_code == 204
+    classes = nova.get("/os-quota-class-sets/default").json()["quota_class_set"]
+    assert classes["instances"] == 10

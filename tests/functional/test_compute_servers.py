@@ -15,6 +15,7 @@ from gureum.compute.drivers.fake import BEHAVIOUR_KEY
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
+    new_project_member,
     public_image,
     wait_deleted,
     wait_status,
@@ -239,18 +240,8 @@ def test_show_update_tags_and_tenant_isolation(nova: httpx.Client, demo_nova: ht
 
 def test_concurrent_creates_never_exceed_the_instances_quota(cloud: RunningCloud,
                                                              image: str) -> None:
-    admin_token = cloud.token("admin", "admin")
-    with cloud.client(admin_token) as identity:
-        project = identity.post("/v3/projects", json={"project": {
-            "name": unique("quota"), "domain_id": "default"}}).json()["project"]
-        password = uuid.uuid4().hex
-        user = identity.post("/v3/users", json={"user": {
-            "name": unique("quota-user"), "password": password,
-            "domain_id": "default"}}).json()["user"]
-        member = identity.get("/v3/roles", params={"name": "member"}).json()["roles"][0]
-        identity.put(f"/v3/projects/{project['id']}/users/{user['id']}/roles/{member['id']}")
-    token = cloud.token(user["name"], project["name"], password=password)
-    with compute_client(cloud, user["name"], token=token) as client:
+    _, token = new_project_member(cloud, "quota")
+    with compute_client(cloud, "", token=token) as client:
         def create(_: int) -> int:
             return client.post("/servers", json={"server": {
                 "name": "q", "imageRef": image, "flavorRef": "42",

@@ -68,3 +68,7 @@ RULES += _rules(ADMIN, "os-services:list", "os-services:update", "os-services:de
 RULES += [Rule(P + "os-availability-zone:list", ANYONE)]
 RULES += _rules(MEMBER, "os-server-groups:create", "os-server-groups:delete")
 RULES += _rules(READER, "os-server-groups:index", "os-server-groups:show")
+RULES += [Rule(P + "os-quota-sets:show", READER), Rule(P + "os-quota-sets:detail", READER),
+          Rule(P + "os-quota-sets:defaults", ANYONE)]
+RULES += _rules(ADMIN, "os-quota-sets:update", "os-quota-sets:delete",
+                "os-quota-class-sets:show", "os-quota-class-sets:update")

@@ -172,3 +172,16 @@ CREATE_SERVER_GROUP = {"type": "object", "properties": {"server_group": {
             "enum": ["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"]}}},
     "required": ["name", "policies"], "additionalProperties": False}},
     "required": ["server_group"], "additionalProperties": False}
+
+_QUOTA_VALUE = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1}
+_QUOTAS = {r: _QUOTA_VALUE for r in (
+    "instances", "cores", "ram", "key_pairs", "metadata_items", "server_groups",
+    "server_group_members", "injected_files", "injected_file_content_bytes",
+    "injected_file_path_bytes", "fixed_ips", "floating_ips", "security_groups",
+    "security_group_rules", "networks")}
+UPDATE_QUOTAS = {"type": "object", "properties": {"quota_set": {
+    "type": "object", "properties": {**_QUOTAS, "force": {"type": ["boolean", "string"]}},
+    "additionalProperties": False}}, "required": ["quota_set"], "additionalProperties": False}
+UPDATE_QUOTA_CLASS = {"type": "object", "properties": {"quota_class_set": {
+    "type": "object", "properties": _QUOTAS, "additionalProperties": False}},
+    "required": ["quota_class_set"], "additionalProperties": False}

@@ -17,6 +17,7 @@ from gureum.compute.api import (
     hypervisors,
     keypairs,
     limits,
+    quotas,
     server_groups,
     servers,
     services,
@@ -55,7 +56,7 @@ def create_app(manager: ComputeManager, authenticator: Authenticator,
     router = Router().include(discovery.router, servers.router, actions.router, tags.router,
                               flavors.router, keypairs.router, limits.router,
                               server_groups.router, services.router, hypervisors.router,
-                              zones.router, aggregates.router)
+                              zones.router, aggregates.router, quotas.router)
     return ComputeApp(
         name=SERVICE_TYPE, dialect="nova", router=router,
         policy=PolicyEngine("compute", policies.RULES, policy_file),

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute import errors
-from gureum.compute.manager.base import ManagerBase
+from gureum.compute.manager.base import ManagerBase, quota_lock
 from gureum.compute.models import Keypair, Quota, QuotaClass, Server, ServerGroup
 
 # nova's order in error messages and quota sets
@@ -90,3 +90,56 @@ class Quotas(ManagerBase):
                 "totalInstancesUsed": used["instances"], "totalCoresUsed": used["cores"],
                 "totalRAMUsed": used["ram"], "totalServerGroupsUsed": used["server_groups"],
                 "totalSecurityGroupsUsed": 0, "totalFloatingIpsUsed": 0}
+
+    async def show_quotas(self, project_id: str, user_id: str | None = None,
+                          ) -> tuple[dict[str, int], dict[str, int]]:
+        """(limits, usage) of a project, or of one user in it."""
+        async with self.db.session() as session:
+            return (await self.quota_limits(session, project_id, user_id),
+                    await self.quota_usage(session, project_id, user_id))
+
+    async def default_quotas(self) -> dict[str, int]:
+        async with self.db.session() as session:
+            limits = dict(self.settings.quotas)
+            for row in await session.scalars(select(QuotaClass).where(
+                    QuotaClass.class_name == "default")):
+                limits[row.resource] = row.hard_limit
+        return limits
+
+    async def update_quotas(self, project_id: str, values: dict[str, int], force: bool,
+                            user_id: str | None = None) -> None:
+        """Set limits; without force, a limit below what is used is refused (nova)."""
+        async with self.db.session(lock=quota_lock(project_id)) as session:
+            if not force:
+                used = await self.quota_usage(session, project_id, user_id)
+                for resource, limit in values.items():
+                    if 0 <= limit < used.get(resource, 0):
+                        raise errors.InvalidInput(
+                            reason=f"Quota limit {limit} for {resource} must be greater "
+                            f"than or equal to already used and reserved "
+                            f"{used[resource]}.")
+            for resource, limit in values.items():
+                row = await session.get(Quota, (project_id, user_id or "", resource))
+                if row is None:
+                    session.add(Quota(project_id=project_id, user_id=user_id or "",
+                                      resource=resource, hard_limit=limit))
+                else:
+                    row.hard_limit = limit
+
+    async def delete_quotas(self, project_id: str, user_id: str | None = None) -> None:
+        async with self.db.session(lock=quota_lock(project_id)) as session:
+            stmt = delete(Quota).where(Quota.project_id == project_id)
+            if user_id is not None:
+                stmt = stmt.where(Quota.user_id == user_id)
+            await session.execute(stmt)
+
+    async def update_quota_class(self, values: dict[str, int]) -> dict[str, int]:
+        async with self.db.session(lock="compute-quota-classes") as session:
+            for resource, limit in values.items():
+                row = await session.get(QuotaClass, ("default", resource))
+                if row is None:
+                    session.add(QuotaClass(class_name="default", resource=resource,
+                                           hard_limit=limit))
+                else:
+                    row.hard_limit = limit
+        return await self.default_quotas()
