@@ -134,3 +134,28 @@ def test_security_groups_follow_the_server_to_its_ports(cloud: RunningCloud,
         assert act(demo_nova, sid, {"addSecurityGroup": {"name": "no-such-group"}}
                    ).status_code == 400
     assert demo_nova.delete(f"/servers/{sid}").status_code == 204
+
+
+def test_server_metadata_items(nova: httpx.Client, demo_nova: httpx.Client,
+                               image: str) -> None:
+    server = create_server(demo_nova, image, name=unique("meta"), metadata={"a": "1"})
+    sid = server["id"]
+    merged = demo_nova.post(f"/servers/{sid}/metadata", json={"metadata": {"b": "2"}})
+    assert merged.json() == {"metadata": {"a": "1", "b": "2"}}
+    assert demo_nova.put(f"/servers/{sid}/metadata/c", json={"meta": {"c": "3"}}).json() == {
+        "meta": {"c": "3"}}
+    assert demo_nova.get(f"/servers/{sid}/metadata/c").json() == {"meta": {"c": "3"}}
+    assert demo_nova.put(f"/servers/{sid}/metadata/c", json={"meta": {"d": "3"}}
+                         ).status_code == 400
+    assert demo_nova.delete(f"/servers/{sid}/metadata/a").status_code == 204
+    assert demo_nova.get(f"/servers/{sid}/metadata/a").status_code == 404
+    replaced = demo_nova.put(f"/servers/{sid}/metadata", json={"metadata": {"z": "26"}})
+    assert replaced.json() == {"metadata": {"z": "26"}}
+    too_many = {f"k{i}": "v" for i in range(129)}
+    assert demo_nova.put(f"/servers/{sid}/metadata", json={"metadata": too_many}
+                         ).status_code == 403
+    assert demo_nova.post(f"/servers/{sid}/metadata", json={"metadata": {
+        "gureum:fake_behaviour": "spawn_fail"}}).status_code == 403
+    assert nova.post(f"/servers/{sid}/metadata", json={"metadata": {
+        "gureum:fake_behaviour": "delete_fail"}}).status_code == 200
+    assert demo_nova.delete(f"/servers/{sid}").status_code == 204

@@ -72,3 +72,5 @@ RULES += [Rule(P + "os-quota-sets:show", READER), Rule(P + "os-quota-sets:detail
           Rule(P + "os-quota-sets:defaults", ANYONE)]
 RULES += _rules(ADMIN, "os-quota-sets:update", "os-quota-sets:delete",
                 "os-quota-class-sets:show", "os-quota-class-sets:update")
+RULES += _rules(MEMBER, "server-metadata:create", "server-metadata:update",
+                "server-metadata:update_all", "server-metadata:delete")

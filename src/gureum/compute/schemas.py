@@ -24,7 +24,9 @@ HINTS = {"type": "object", "properties": {
 
 def _server_create(networks: dict[str, Any], required: list[str],
                    **extra: Any) -> dict[str, Any]:
-    server = {"type": "object", "properties": {
+    """`required` beyond name and flavorRef (imageRef may come as the root block
+    device mapping instead, as the CLI sends it)."""
+    server: dict[str, Any] = {"type": "object", "properties": {
         "name": NAME, "imageRef": {"type": "string"}, "flavorRef": {"type": ["string",
                                                                               "integer"]},
         "adminPass": {"type": "string"}, "metadata": METADATA, "networks": networks,
@@ -43,7 +45,7 @@ def _server_create(networks: dict[str, Any], required: list[str],
                       "minimum": 1},
         "return_reservation_id": {"type": ["boolean", "string"]},
         "config_drive": {"type": ["boolean", "string"]},
-        "block_device_mapping_v2": {"type": "array", "maxItems": 0},
+        "block_device_mapping_v2": {"type": "array", "items": {"type": "object"}},
         **extra},
         "required": ["name", "flavorRef", *required], "additionalProperties": False}
     return {"type": "object", "properties": {
@@ -54,11 +56,9 @@ def _server_create(networks: dict[str, Any], required: list[str],
 _NETWORKS_OLD = {"type": "array", "items": NETWORK_ITEM}
 _NETWORKS_NEW = {"oneOf": [_NETWORKS_OLD, {"enum": ["auto", "none"]}]}
 CREATE_SERVER = {
-    "2.1": _server_create(_NETWORKS_OLD, ["imageRef"]),
-    "2.19": _server_create(_NETWORKS_OLD, ["imageRef"], description=DESCRIPTION),
-    "2.32": _server_create(_NETWORKS_OLD, ["imageRef"], description=DESCRIPTION),
-    "2.37": _server_create(_NETWORKS_NEW, ["imageRef", "networks"],
-                           description=DESCRIPTION),
+    "2.1": _server_create(_NETWORKS_OLD, []),
+    "2.19": _server_create(_NETWORKS_OLD, [], description=DESCRIPTION),
+    "2.37": _server_create(_NETWORKS_NEW, ["networks"], description=DESCRIPTION),
 }
 
 
@@ -185,3 +185,9 @@ UPDATE_QUOTAS = {"type": "object", "properties": {"quota_set": {
 UPDATE_QUOTA_CLASS = {"type": "object", "properties": {"quota_class_set": {
     "type": "object", "properties": _QUOTAS, "additionalProperties": False}},
     "required": ["quota_class_set"], "additionalProperties": False}
+
+METADATA_BODY = {"type": "object", "properties": {"metadata": METADATA},
+                 "required": ["metadata"], "additionalProperties": False}
+META_ITEM = {"type": "object", "properties": {"meta": {**METADATA, "minProperties": 1,
+                                                       "maxProperties": 1}},
+             "required": ["meta"], "additionalProperties": False}

@@ -17,6 +17,7 @@ from gureum.compute.api import (
     hypervisors,
     keypairs,
     limits,
+    metadata,
     quotas,
     server_groups,
     servers,
@@ -53,8 +54,8 @@ class ComputeApp(ServiceApp):
 
 def create_app(manager: ComputeManager, authenticator: Authenticator,
                policy_file: Path | None) -> ServiceApp:
-    router = Router().include(discovery.router, servers.router, actions.router, tags.router,
-                              flavors.router, keypairs.router, limits.router,
+    router = Router().include(discovery.router, servers.router, actions.router, metadata.router,
+                              tags.router, flavors.router, keypairs.router, limits.router,
                               server_groups.router, services.router, hypervisors.router,
                               zones.router, aggregates.router, quotas.router)
     return ComputeApp(

@@ -7,13 +7,15 @@ from gureum.compute.manager.base import is_admin
 from gureum.compute.manager.groups import Groups
 from gureum.compute.manager.hosts import Hosts
 from gureum.compute.manager.keypairs import Keypairs
+from gureum.compute.manager.metadata import ServerMetadata
 from gureum.compute.manager.servers import Servers
 from gureum.compute.manager.tags import Tags
 
 __all__ = ["ComputeManager", "is_admin"]
 
 
-class ComputeManager(Servers, ServerActions, InstanceActions, Tags, Keypairs, Groups, Hosts):
+class ComputeManager(Servers, ServerActions, InstanceActions, ServerMetadata, Tags, Keypairs,
+                     Groups, Hosts):
     """Servers (with their build checks, flavors and quotas), their actions and the
     record of them, their tags, key pairs, server groups, and the hosts (services,
     hypervisors, zones, aggregates)."""

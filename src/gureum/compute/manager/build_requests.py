@@ -39,6 +39,25 @@ class BuildRequest:
     forced_host: str | None = None
 
 
+def root_image(spec: dict[str, Any]) -> str:
+    """The image to boot: imageRef, or the root block device mapping that says the same
+    (source image, destination local, boot index 0: what the CLI sends). Mappings of
+    volumes (boot from volume, attached volumes) are not served yet."""
+    image = str(spec.get("imageRef") or "")
+    for mapping in spec.get("block_device_mapping_v2") or []:
+        local_root = (mapping.get("source_type") == "image"
+                      and mapping.get("destination_type", "local") == "local"
+                      and str(mapping.get("boot_index")) == "0")
+        if not local_root:
+            raise errors.InvalidInput(reason="Block device mappings other than the image "
+                                      "as the local root disk are not supported.")
+        if image and mapping.get("uuid") not in (None, image):
+            raise errors.InvalidInput(reason="The root block device mapping names another "
+                                      "image than imageRef.")
+        image = image or str(mapping.get("uuid") or "")
+    return image
+
+
 def hostname_for(name: str) -> str:
     """nova's sanitising of a display name into a host name."""
     hostname = re.sub(r"[^\w.-]+", "", re.sub(r"[ _]", "-", name.lower()))
@@ -70,7 +89,7 @@ def check_user_data(user_data: str | None) -> None:
 class BuildRequests(ManagerBase):
     async def check_build(self, context: RequestContext, spec: dict[str, Any],
                           flavor: Flavor, networks_required: bool) -> BuildRequest:
-        image = await self._image(context, spec.get("imageRef") or "", flavor)
+        image = await self._image(context, root_image(spec), flavor)
         request = BuildRequest(flavor=flavor, image=image)
         request.networks = await self._networks(context, spec.get("networks"),
                                                  networks_required)

@@ -1,0 +1,168 @@
+"""The Compute service through the real `openstack` CLI against `gureum up` (issue 6's
+acceptance list, the parts built so far, in order)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.cloudproc import CloudProcess, OpenStackCLI
+from tests.harness import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    state = tmp_path_factory.mktemp("compute") / "state"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUREUM_")}
+    process = CloudProcess(["up", "--state-dir", str(state), "--port", str(port)],
+                           {**env, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "6",
+                            "GUREUM_IMAGE__DEFAULT_GUEST": "false"},
+                           f"http://127.0.0.1:{port}/identity", state.parent / "gureum.log")
+    process.wait_ready()
+    yield state
+    assert process.terminate() == 0
+    assert "Traceback" not in process.output()
+
+
+@pytest.fixture(scope="module")
+def admin(state: Path) -> OpenStackCLI:
+    return OpenStackCLI(state / "clouds.yaml")
+
+
+@pytest.fixture(scope="module")
+def demo(state: Path) -> OpenStackCLI:
+    return OpenStackCLI(state / "clouds.yaml", "gureum-demo")
+
+
+@pytest.fixture(scope="module")
+def image(admin: OpenStackCLI, state: Path) -> str:
+    disk = state.parent / "tiny.raw"
+    disk.write_bytes(b"\0" * 65536)
+    made = admin.json("image", "create", "--file", str(disk), "--disk-format", "raw",
+                      "--container-format", "bare", "--public", "cli-image")
+    return str(made["id"])
+
+
+def wait(cli: OpenStackCLI, server: str, status: str, timeout: float = 30,
+         ) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown: dict[str, Any] = cli.json("server", "show", server)
+        if shown["status"] == status and not shown.get("OS-EXT-STS:task_state"):
+            return shown
+        assert time.monotonic() < deadline, f"{server} still {shown['status']}"
+        time.sleep(0.2)
+
+
+def test_flavors_keypairs_and_a_server_on_a_network(admin: OpenStackCLI, demo: OpenStackCLI,
+                                                    image: str, state: Path) -> None:
+    assert {"m1.nano", "m1.micro", "m1.tiny", "m1.small"} <= {
+        f["Name"] for f in admin.json("flavor", "list")}
+    flavor = admin.json("flavor", "create", "--ram", "64", "--disk", "1", "--vcpus", "1",
+                        "--property", "tier=gold", "cli-flavor")
+    assert admin.json("flavor", "show", "cli-flavor")["properties"] == {"tier": "gold"}
+    assert flavor["ram"] == 64
+    generated = demo.run("keypair", "create", "cli-key").stdout
+    assert "PRIVATE KEY" in generated
+    public = state.parent / "key.pub"
+    public.write_text(demo.run("keypair", "show", "--public-key", "cli-key").stdout)
+    imported = demo.json("keypair", "create", "--public-key", str(public), "cli-imported")
+    assert imported["fingerprint"] == demo.json("keypair", "show", "cli-key")["fingerprint"]
+    user_data = state.parent / "user-data"
+    user_data.write_text("#cloud-config\n")
+    server = demo.json("server", "create", "--image", "cli-image", "--flavor", "m1.nano",
+                       "--network", "private", "--key-name", "cli-key", "--user-data",
+                       str(user_data), "--property", "purpose=e2e", "--wait", "cli-server")
+    assert server["status"] == "ACTIVE" and "private" in str(server["addresses"])
+    assert server["key_name"] == "cli-key"
+    # the demo project sees none of admin's servers
+    admin.json("server", "create", "--image", "cli-image", "--flavor", "m1.nano",
+               "--network", "private", "--wait", "cli-admin-server")
+    assert {s["Name"] for s in demo.json("server", "list")} == {"cli-server"}
+    listed = demo.json("server", "list", "--name", "cli-ser", "--status", "ACTIVE",
+                       "--flavor", "m1.nano")
+    assert [s["Name"] for s in listed] == ["cli-server"]
+
+
+def test_no_network_auto_topology_and_min_max(demo: OpenStackCLI, image: str) -> None:
+    auto = demo.json("--os-compute-api-version", "2.37", "server", "create", "--image",
+                     "cli-image", "--flavor", "m1.nano", "--wait", "cli-auto")
+    assert auto["status"] == "ACTIVE" and auto["addresses"]
+    demo.json("server", "create", "--image", "cli-image", "--flavor", "m1.nano", "--network",
+              "private", "--min", "3", "--max", "3", "cli-many")
+    names = {s["Name"] for s in demo.json("server", "list", "--name", "cli-many")}
+    assert names == {"cli-many-1", "cli-many-2", "cli-many-3"}
+    for name in sorted(names):
+        wait(demo, name, "ACTIVE")
+        demo.run("server", "delete", name)
+
+
+def test_lifecycle_actions_properties_console_and_events(demo: OpenStackCLI) -> None:
+    for action, status in (("stop", "SHUTOFF"), ("start", "ACTIVE"), ("reboot", "ACTIVE"),
+                           ("pause", "PAUSED"), ("unpause", "ACTIVE"),
+                           ("suspend", "SUSPENDED"), ("resume", "ACTIVE")):
+        demo.run("server", action, "cli-server")
+        wait(demo, "cli-server", status)
+    demo.run("server", "lock", "cli-server")
+    assert demo.json("--os-compute-api-version", "2.9", "server", "show",
+                     "cli-server")["locked"] is True
+    demo.run("server", "unlock", "cli-server")
+    demo.run("--os-compute-api-version", "2.26", "server", "set", "--property", "color=blue",
+             "--tag", "web", "cli-server")
+    shown = demo.json("--os-compute-api-version", "2.26", "server", "show", "cli-server")
+    assert shown["properties"] == {"purpose": "e2e", "color": "blue"}
+    assert shown["tags"] == ["web"]
+    console = demo.run("console", "log", "show", "cli-server").stdout
+    assert "Booting cli-server" in console
+    actions = [e["Action"] for e in demo.json("server", "event", "list", "cli-server")]
+    assert actions[:8] == ["unlock", "lock", "resume", "suspend", "unpause", "pause",
+                           "reboot", "start"]
+    assert actions[-1] == "create"
+
+
+def test_groups_hosts_services_quota_and_errors(admin: OpenStackCLI, demo: OpenStackCLI,
+                                                image: str) -> None:
+    group = demo.json("server", "group", "create", "--policy", "anti-affinity", "cli-group")
+    members = [demo.json("server", "create", "--image", "cli-image", "--flavor", "m1.nano",
+                         "--network", "private", "--hint", f"group={group['id']}", "--wait",
+                         f"cli-member-{index}")["id"] for index in range(3)]
+    hosts = {admin.json("server", "show", member)["OS-EXT-SRV-ATTR:host"]
+             for member in members}
+    assert len(hosts) == 3
+    hypervisors = admin.json("hypervisor", "list")
+    assert len(hypervisors) == 3 and {h["Hypervisor Type"] for h in hypervisors} == {"fake"}
+    services = admin.json("compute", "service", "list", "--service", "nova-compute")
+    assert {s["Host"] for s in services} == hosts and {s["State"] for s in services} == {
+        "up"}
+    demo.run("server", "delete", "--wait", *members)
+    off = sorted(hosts)[0]
+    admin.run("compute", "service", "set", "--disable", off, "nova-compute")
+    placed = admin.json("server", "create", "--image", "cli-image", "--flavor", "m1.nano",
+                        "--network", "private", "--wait", "cli-avoid")
+    assert admin.json("server", "show", placed["id"])["OS-EXT-SRV-ATTR:host"] != off
+    admin.run("compute", "service", "set", "--enable", off, "nova-compute")
+    admin.json("flavor", "create", "--ram", "64", "--disk", "100000", "--vcpus", "1",
+               "cli-huge")
+    huge = admin.json("server", "create", "--image", "cli-image", "--flavor", "cli-huge",
+                      "--network", "private", "cli-huge-server")
+    failed = wait(admin, huge["id"], "ERROR")
+    assert "No valid host was found" in str(failed["fault"])
+    demo_project = admin.json("project", "show", "demo")["id"]
+    admin.run("quota", "set", "--instances", "2", demo_project)
+    over = demo.run("server", "create", "--image", "cli-image", "--flavor", "m1.nano",
+                    "--network", "private", "cli-over", check=False)
+    assert over.returncode != 0 and "Quota exceeded for instances" in over.stderr
+    assert "403" in over.stderr
+    admin.run("quota", "set", "--instances", "10", demo_project)
+    server_id = demo.json("server", "show", "cli-server")["id"]
+    assert demo.json("port", "list", "--server", server_id)
+    demo.run("server", "delete", "--wait", "cli-server")
+    assert demo.json("port", "list", "--device-id", server_id) == []
