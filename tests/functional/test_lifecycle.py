@@ -69,8 +69,8 @@ def test_a_restart_finds_everything_as_it_was(tmp_path: Path) -> None:
         # bootstrap is idempotent: one admin user, one catalog entry per interface
         assert len(admin.get("/v3/users", params={"name": "admin"}).json()["users"]) == 1
         services = admin.get("/v3/services").json()["services"]
-        assert sorted(s["type"] for s in services) == ["block-storage", "identity", "image",
-                                                       "network", "volumev3"]
+        assert sorted(s["type"] for s in services) == ["block-storage", "compute", "identity",
+                                                       "image", "network", "volumev3"]
         assert len(admin.get("/v3/endpoints").json()["endpoints"]) == 3 * len(services)
     finally:
         second.stop()
