@@ -227,6 +227,10 @@ class Cloud:
                                           self.image_client("nova"),
                                           self.network_client("nova"))
             await self.compute.ensure_default_flavors()
+            from gureum.compute.metadata_api import MetadataAPI
+
+            self.mount(compute.METADATA_PATH, MetadataAPI(
+                self.compute, self.network_client("nova"), self.metadata_secret()))
             self.mount(compute.PATH, compute.create_app(
                 self.compute, await self.authenticator(self.identity_client("nova")),
                 self.policy_file("compute")))
@@ -406,6 +410,17 @@ class Cloud:
         if chosen != stored:
             _write_private(path, json.dumps(chosen, indent=2) + "\n")
         return Passwords(**chosen)
+
+    def metadata_secret(self) -> str:
+        """What the metadata API checks instance ids' signatures with: from the settings,
+        else generated once and kept in DIR (the metadata proxy reads it there)."""
+        given = self.settings.compute.metadata_secret
+        if given is not None:
+            return given.get_secret_value()
+        path = self.state_dir / "metadata-secret"
+        if not path.exists():
+            _write_private(path, secrets.token_urlsafe(32))
+        return path.read_text().strip()
 
     def write_clouds_yaml(self) -> Path:
         passwords = self.passwords()

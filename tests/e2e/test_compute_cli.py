@@ -9,8 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import yaml
 
+from gureum.compute.metadata_api import sign
 from tests.e2e.cloudproc import CloudProcess, OpenStackCLI
 from tests.harness import free_port
 
@@ -90,6 +93,19 @@ def test_flavors_keypairs_and_a_server_on_a_network(admin: OpenStackCLI, demo: O
     listed = demo.json("server", "list", "--name", "cli-ser", "--status", "ACTIVE",
                        "--flavor", "m1.nano")
     assert [s["Name"] for s in listed] == ["cli-server"]
+    # the metadata API answers signed requests for the server, and refuses unsigned ones
+    secret = (state / "metadata-secret").read_text().strip()
+    clouds = yaml.safe_load((state / "clouds.yaml").read_text())["clouds"]
+    base = clouds["gureum"]["auth"]["auth_url"].removesuffix("/identity")
+    metadata_url = f"{base}/metadata/openstack/latest"
+    signed = {"X-Instance-ID": server["id"],
+              "X-Instance-ID-Signature": sign(secret, server["id"])}
+    meta = httpx.get(f"{metadata_url}/meta_data.json", headers=signed).json()
+    assert (meta["uuid"], meta["name"], meta["meta"]) == (server["id"], "cli-server",
+                                                          {"purpose": "e2e"})
+    assert list(meta["public_keys"]) == ["cli-key"]
+    assert httpx.get(f"{metadata_url}/user_data", headers=signed).text == "#cloud-config\n"
+    assert httpx.get(f"{metadata_url}/meta_data.json").status_code == 400
 
 
 def test_no_network_auto_topology_and_min_max(demo: OpenStackCLI, image: str) -> None:

@@ -63,6 +63,10 @@ class NetworkClient:
         found = await self._request("GET", f"/auto-allocated-topology/{project_id}", token)
         return str(found["auto_allocated_topology"]["id"])
 
+    async def show_subnet(self, subnet_id: str, token: str | None = None,
+                          ) -> dict[str, Any]:
+        return (await self._request("GET", f"/subnets/{subnet_id}", token))["subnet"]  # type: ignore[no-any-return]
+
     async def show_port(self, port_id: str, token: str | None = None) -> dict[str, Any]:
         return (await self._request("GET", f"/ports/{port_id}", token))["port"]  # type: ignore[no-any-return]
 

@@ -3,7 +3,7 @@ default quotas and the fake driver's behaviour rules."""
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class HostSettings(BaseModel):
@@ -41,6 +41,10 @@ class ComputeSettings(BaseModel):
     fake_behaviour: dict[str, str] = Field(
         {}, description="Fake driver behaviour by server name prefix, e.g. "
         "{\"fail-\": \"spawn_fail\"} (see the README for the behaviours).")
+    metadata_secret: SecretStr | None = Field(
+        None, description="The secret neutron's metadata proxy signs instance ids with "
+        "(nova's metadata_proxy_shared_secret); else generated once and kept in the state "
+        "dir (metadata-secret).")
     quotas: dict[str, int] = Field(
         {"instances": 10, "cores": 20, "ram": 51200, "key_pairs": 100,
          "server_groups": 10, "server_group_members": 10, "metadata_items": 128,

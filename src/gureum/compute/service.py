@@ -34,6 +34,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "compute_alembic_version"
 SERVICE_TYPE = "compute"
 PATH = "/compute"
+# nova's metadata API (as neutron's metadata proxy reaches it; see metadata_api.py)
+METADATA_PATH = "/metadata"
 # /v2.1/{project_id}/servers and /v2.1/servers are one resource (2.18 made the project
 # id optional; the token's is the one that counts).
 PROJECT_IN_URL = re.compile(r"^/v2\.1/(?:[0-9a-f]{32}|[0-9a-f-]{36})(?=/|$)")

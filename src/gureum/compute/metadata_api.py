@@ -1,0 +1,222 @@
+"""Nova's metadata API: what a server learns about itself (meta_data.json, user_data,
+network_data.json, vendor data, and the EC2-style /latest/meta-data tree).
+
+Requests come through neutron's metadata proxy, which names the instance in
+`X-Instance-ID` and signs it: `X-Instance-ID-Signature` is HMAC-SHA256 of the id under
+the shared secret. Unsigned or badly signed requests are refused; a project that does not
+own the instance (`X-Tenant-ID`) finds nothing. It reads through the control plane."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import os
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, Router
+
+from gureum.clients.network import NetworkClient
+from gureum.compute.manager import ComputeManager
+from gureum.compute.models import Keypair, Server
+from gureum.compute.views import instance_name
+
+OPENSTACK_VERSIONS = ("2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15",
+                      "2016-06-30", "2016-10-06", "2017-02-22", "2018-08-27", "2020-10-14")
+EC2_VERSIONS = ("1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10",
+                "2007-12-15", "2008-02-01", "2008-09-01", "2009-04-04")
+
+
+def sign(secret: str, instance_id: str) -> str:
+    """The signature neutron's metadata proxy sends with an instance id."""
+    return hmac.new(secret.encode(), instance_id.encode(), hashlib.sha256).hexdigest()
+
+
+class MetadataAPI:
+    def __init__(self, manager: ComputeManager, network: NetworkClient, secret: str) -> None:
+        self.manager = manager
+        self.network = network
+        self.secret = secret
+        self.app = Router(routes=[
+            Route("/", self.ec2_versions), Route("/openstack", self.openstack_versions),
+            Route("/openstack/", self.openstack_versions),
+            Route("/openstack/{version}", self.openstack_listing),
+            Route("/openstack/{version}/", self.openstack_listing),
+            Route("/openstack/{version}/{item}", self.openstack_item, methods=["GET", "POST"]),
+            Route("/{version}/user-data", self.ec2_user_data),
+            Route("/{version}/meta-data", self.ec2_meta_data),
+            Route("/{version}/meta-data/{path:path}", self.ec2_meta_data),
+            Route("/{version}", self.ec2_listing), Route("/{version}/", self.ec2_listing)])
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    # ------------------------------------------------------------ who is asking
+    async def instance(self, request: Request) -> Server | Response:
+        instance_id = request.headers.get("x-instance-id")
+        signature = request.headers.get("x-instance-id-signature", "")
+        if not instance_id:
+            return PlainTextResponse("X-Instance-ID header is missing from request.", 400)
+        if not hmac.compare_digest(sign(self.secret, instance_id), signature):
+            return PlainTextResponse("Invalid proxy request signature.", 403)
+        async with self.manager.db.session() as session:
+            row = await session.get(Server, instance_id)
+        tenant = request.headers.get("x-tenant-id")
+        if row is None or row.deleted or (tenant and tenant != row.project_id):
+            return PlainTextResponse("Not Found", 404)
+        return row
+
+    # ------------------------------------------------------------ openstack
+    async def openstack_versions(self, request: Request) -> Response:
+        found = await self.instance(request)
+        if isinstance(found, Response):
+            return found
+        return PlainTextResponse("\n".join([*OPENSTACK_VERSIONS, "latest"]))
+
+    async def openstack_listing(self, request: Request) -> Response:
+        found = await self.instance(request)
+        if isinstance(found, Response):
+            return found
+        items = ["meta_data.json", "password", "vendor_data.json", "network_data.json",
+                 "vendor_data2.json"]
+        if found.user_data:
+            items.append("user_data")
+        return PlainTextResponse("\n".join(items))
+
+    async def openstack_item(self, request: Request) -> Response:
+        found = await self.instance(request)
+        if isinstance(found, Response):
+            return found
+        version, item = request.path_params["version"], request.path_params["item"]
+        if version not in (*OPENSTACK_VERSIONS, "latest"):
+            return PlainTextResponse("Not Found", 404)
+        if item == "meta_data.json":
+            return JSONResponse(await self.meta_data(found))
+        if item == "user_data":
+            if not found.user_data:
+                return PlainTextResponse("Not Found", 404)
+            return Response(base64.b64decode(found.user_data),
+                            media_type="application/octet-stream")
+        if item == "network_data.json":
+            return JSONResponse(await self.network_data(found))
+        if item in ("vendor_data.json", "vendor_data2.json"):
+            return JSONResponse({})
+        if item == "password":
+            return PlainTextResponse("")
+        return PlainTextResponse("Not Found", 404)
+
+    async def keys(self, row: Server) -> list[dict[str, str]]:
+        if not row.key_name:
+            return []
+        async with self.manager.db.session() as session:
+            key = (await session.scalars(select(Keypair).where(
+                Keypair.user_id == row.user_id, Keypair.name == row.key_name))).first()
+        return [{"name": row.key_name, "type": key.type if key else "ssh",
+                 "data": row.key_data or ""}]
+
+    async def meta_data(self, row: Server) -> dict[str, Any]:
+        keys = await self.keys(row)
+        return {"uuid": row.id, "meta": dict(row.metadata_),
+                "public_keys": {k["name"]: k["data"] for k in keys}, "keys": keys,
+                "hostname": row.hostname, "name": row.name,
+                "launch_index": row.launch_index,
+                "availability_zone": row.availability_zone or "",
+                "random_seed": base64.b64encode(os.urandom(512)).decode(),
+                "project_id": row.project_id, "devices": []}
+
+    async def network_data(self, row: Server) -> dict[str, Any]:
+        """neutron's view of the server's ports, as nova writes network_data.json."""
+        ports = await self.network.list_ports(device_id=row.id)
+        subnets = {s["id"]: s for s in await self.subnets(ports)}
+        links, networks, dns = [], [], []
+        for index, port in enumerate(ports):
+            link = f"tap{port['id'][:11]}"
+            links.append({"id": link, "vif_id": port["id"], "type": "bridge", "mtu": 1500,
+                          "ethernet_mac_address": port["mac_address"]})
+            for ip in port["fixed_ips"]:
+                subnet = subnets.get(ip["subnet_id"], {})
+                network = ipaddress.ip_network(subnet.get("cidr", "0.0.0.0/0"))
+                routes = [{"network": "0.0.0.0" if network.version == 4 else "::",
+                           "netmask": "0.0.0.0" if network.version == 4 else "::",
+                           "gateway": subnet["gateway_ip"]}] if subnet.get("gateway_ip") else []
+                dns += [d for d in subnet.get("dns_nameservers", []) if d not in dns]
+                networks.append({
+                    "id": f"network{index}", "link": link, "network_id": port["network_id"],
+                    "type": f"ipv{network.version}" + ("_dhcp" if subnet.get("enable_dhcp")
+                                                      and network.version == 4 else ""),
+                    "ip_address": ip["ip_address"], "netmask": str(network.netmask),
+                    "routes": routes, "services": [{"type": "dns", "address": d}
+                                                   for d in subnet.get("dns_nameservers",
+                                                                       [])]})
+        return {"links": links, "networks": networks,
+                "services": [{"type": "dns", "address": d} for d in dns]}
+
+    async def subnets(self, ports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = {ip["subnet_id"] for p in ports for ip in p["fixed_ips"]}
+        found = []
+        for subnet_id in sorted(ids):
+            found.append(await self.network.show_subnet(subnet_id))
+        return found
+
+    # ------------------------------------------------------------ EC2
+    async def ec2_versions(self, request: Request) -> Response:
+        found = await self.instance(request)
+        if isinstance(found, Response):
+            return found
+        return PlainTextResponse("\n".join([*EC2_VERSIONS, "latest"]))
+
+    async def ec2_listing(self, request: Request) -> Response:
+        found = await self.instance(request)
+        if isinstance(found, Response):
+            return found
+        return PlainTextResponse("meta-data/\nuser-data" if found.user_data else "meta-data/")
+
+    async def ec2_user_data(self, request: Request) -> Response:
+        found = await self.instance(request)
+        if isinstance(found, Response):
+            return found
+        if not found.user_data:
+            return PlainTextResponse("Not Found", 404)
+        return Response(base64.b64decode(found.user_data),
+                        media_type="application/octet-stream")
+
+    async def ec2_meta_data(self, request: Request) -> Response:
+        found = await self.instance(request)
+        if isinstance(found, Response):
+            return found
+        tree = await self.ec2_tree(found)
+        names = tree.pop("public-key-names")
+        node: Any = tree
+        for part in [p for p in request.path_params.get("path", "").split("/") if p]:
+            if not isinstance(node, dict) or part not in node:
+                return PlainTextResponse("Not Found", 404)
+            node = node[part]
+        if node is tree["public-keys"]:  # listed as index=name, read by index
+            return PlainTextResponse("\n".join(f"{i}={n}" for i, n in enumerate(names)))
+        if isinstance(node, dict):
+            return PlainTextResponse("\n".join(
+                f"{k}/" if isinstance(v, dict) else k for k, v in sorted(node.items())))
+        return PlainTextResponse(str(node))
+
+    async def ec2_tree(self, row: Server) -> dict[str, Any]:
+        keys = await self.keys(row)
+        fixed = [a["addr"] for entries in row.addresses.values() for a in entries
+                 if a.get("version") == 4]
+        return {
+            "ami-id": row.image_ref, "ami-launch-index": str(row.launch_index),
+            "ami-manifest-path": "FIXME",  # nova's own answer, kept for compatibility
+            "hostname": row.hostname,
+            "instance-action": "none", "instance-id": instance_name(row),
+            "instance-type": row.flavor.get("name", ""),
+            "local-hostname": row.hostname, "local-ipv4": fixed[0] if fixed else "",
+            "public-hostname": row.hostname, "public-ipv4": "",
+            "reservation-id": row.reservation_id,
+            "security-groups": "\n".join(row.security_groups),
+            "placement": {"availability-zone": row.availability_zone or ""},
+            "block-device-mapping": {"ami": "vda", "root": "/dev/vda"},
+            "public-keys": {str(i): {"openssh-key": k["data"]} for i, k in enumerate(keys)},
+            "public-key-names": [k["name"] for k in keys]}

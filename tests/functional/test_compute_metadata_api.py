@@ -1,0 +1,64 @@
+"""Nova's metadata API, reached as neutron's metadata proxy reaches it: instance ids
+signed with the shared secret; unsigned or badly signed requests refused."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+
+from gureum.compute.metadata_api import sign
+from tests.functional.compute_helpers import (
+    compute_client,
+    create_server,
+    public_image,
+    wait_status,
+)
+from tests.harness import RunningCloud, unique
+
+
+def test_a_server_reads_its_own_metadata(cloud: RunningCloud) -> None:
+    image = public_image(cloud)
+    secret = (cloud.settings.state_dir / "metadata-secret").read_text().strip()
+    with compute_client(cloud, "demo") as nova:
+        key = nova.post("/os-keypairs", json={"keypair": {"name": unique("md-key")}}).json()[
+            "keypair"]
+        user_data = base64.b64encode(b"#!/bin/sh\necho hello\n").decode()
+        server = create_server(nova, image, networks="auto", name=unique("md"),
+                               key_name=key["name"], user_data=user_data,
+                               metadata={"role": "web"})
+        shown = wait_status(nova, server["id"], {"ACTIVE"})
+    sid = server["id"]
+    signed = {"X-Instance-ID": sid, "X-Instance-ID-Signature": sign(secret, sid),
+              "X-Tenant-ID": shown["tenant_id"]}
+    with httpx.Client(base_url=f"{cloud.url}/metadata", timeout=30) as md:
+        meta = md.get("/openstack/latest/meta_data.json", headers=signed).json()
+        assert meta["uuid"] == sid and meta["name"] == shown["name"]
+        assert meta["meta"] == {"role": "web"} and meta["project_id"] == shown["tenant_id"]
+        assert meta["public_keys"] == {key["name"]: key["public_key"]}
+        assert meta["keys"][0]["type"] == "ssh" and len(base64.b64decode(
+            meta["random_seed"])) == 512
+        assert md.get("/openstack/latest/user_data",
+                      headers=signed).content == b"#!/bin/sh\necho hello\n"
+        assert "user_data" in md.get("/openstack/latest", headers=signed).text
+        network = md.get("/openstack/2018-08-27/network_data.json", headers=signed).json()
+        addresses = {n["ip_address"] for n in network["networks"]}
+        assert {a["addr"] for entries in shown["addresses"].values()
+                for a in entries} == addresses
+        assert network["links"][0]["ethernet_mac_address"]
+        assert md.get("/openstack/latest/vendor_data2.json", headers=signed).json() == {}
+        ec2 = md.get("/latest/meta-data/", headers=signed).text.splitlines()
+        assert "instance-id" in ec2 and "public-keys/" in ec2
+        assert md.get("/latest/meta-data/public-keys", headers=signed).text == \
+            f"0={key['name']}"
+        assert md.get("/latest/meta-data/public-keys/0/openssh-key",
+                      headers=signed).text == key["public_key"]
+        assert md.get("/latest/user-data", headers=signed).content.startswith(b"#!/bin/sh")
+        # unsigned, badly signed, or another project's: refused
+        assert md.get("/openstack/latest/meta_data.json").status_code == 400
+        forged = {**signed, "X-Instance-ID-Signature": sign("guess", sid)}
+        assert md.get("/openstack/latest/meta_data.json", headers=forged).status_code == 403
+        other = {**signed, "X-Tenant-ID": "someone-else"}
+        assert md.get("/openstack/latest/meta_data.json", headers=other).status_code == 404
+    with compute_client(cloud, "demo") as nova:
+        assert nova.delete(f"/servers/{sid}").status_code == 204
