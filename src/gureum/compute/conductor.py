@@ -23,6 +23,8 @@ from gureum.compute.messages import (
     COMPUTE_BINARY,
     CONDUCTOR_BINARY,
     CONDUCTOR_TOPIC,
+    HOSTS_CHANGED,
+    PUBLISHER,
     SCHEDULER_TOPIC,
 )
 from gureum.compute.models import ComputeNode, ComputeService, Server
@@ -100,6 +102,7 @@ class Conductor:
         async with self.db.session(lock=f"compute-node:{host}") as session:
             node = (await session.scalars(select(ComputeNode).where(
                 ComputeNode.host == host))).first()
+            new = node is None
             if node is None:
                 node = ComputeNode(uuid=new_id(), host=host, hypervisor_hostname=host,
                                    vcpus=0, memory_mb=0, local_gb=0)
@@ -109,10 +112,13 @@ class Conductor:
             node.hypervisor_type = resources["hypervisor_type"]
             node.hypervisor_version = resources["hypervisor_version"]
             node.cpu_info = resources.get("cpu_info") or {}
+            node.arch = str(node.cpu_info.get("arch") or "x86_64")
             node.cpu_allocation_ratio = settings.cpu_allocation_ratio
             node.ram_allocation_ratio = settings.ram_allocation_ratio
             node.disk_allocation_ratio = settings.disk_allocation_ratio
             node.updated_at = utcnow()
+        if new:
+            await self.bus.notify(PUBLISHER, HOSTS_CHANGED, {"host": host})
 
     async def work_for_host(self, host: str) -> dict[str, list[str]]:
         """What is under way on a host: the agent finishes it after a restart."""
