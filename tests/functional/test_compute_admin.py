@@ -3,37 +3,16 @@ hypervisors with usage, zones, aggregates, and server groups the scheduler honou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
     new_project_member,
-    public_image,
     wait_deleted,
     wait_status,
 )
 from tests.harness import RunningCloud, unique
-
-
-@pytest.fixture(scope="module")
-def image(cloud: RunningCloud) -> str:
-    return public_image(cloud)
-
-
-@pytest.fixture()
-def nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin") as client:
-        yield client
-
-
-@pytest.fixture()
-def demo_nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "demo") as client:
-        yield client
 
 
 def compute_hosts(nova: httpx.Client) -> list[str]:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -55,6 +56,17 @@ async def report_service(db: Database, binary: str, host: str, zone: str) -> Non
             row.updated_at = now
 
 
+async def every(interval: float, step: Callable[[], Awaitable[None]], what: str) -> None:
+    """A service's periodic task (its report, and what it checks then), for ever; a
+    failure is logged and the next round tries again."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await step()
+        except Exception as exc:
+            log.warning("%s could not report: %s", what, exc)
+
+
 class Conductor:
     def __init__(self, db: Database, bus: Bus, settings: ComputeSettings,
                  host: str | None = None) -> None:
@@ -77,7 +89,8 @@ class Conductor:
             await self.bus.serve(CONDUCTOR_TOPIC, handlers)
         await report_service(self.db, CONDUCTOR_BINARY, self.host,
                              "internal")
-        self._task = asyncio.get_running_loop().create_task(self._heartbeat())
+        self._task = asyncio.get_running_loop().create_task(
+            every(self.settings.report_interval, self._heartbeat, "conductor"))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -86,13 +99,8 @@ class Conductor:
                 await self._task
 
     async def _heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.report_interval)
-            try:
-                await report_service(self.db, CONDUCTOR_BINARY, self.host, "internal")
-                await self.expire_stuck_builds()
-            except Exception as exc:
-                log.warning("conductor could not report: %s", exc)
+        await report_service(self.db, CONDUCTOR_BINARY, self.host, "internal")
+        await self.expire_stuck_builds()
 
     # ------------------------------------------------------------ hosts
     async def report_host(self, host: str, zone: str, resources: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute.claims import claim
-from gureum.compute.conductor import fault, report_service
+from gureum.compute.conductor import every, fault, report_service
 from gureum.compute.config import ComputeSettings
 from gureum.compute.manager.base import record_event
 from gureum.compute.messages import (
@@ -86,7 +86,8 @@ class ComputeScheduler:
         for _ in range(WORKERS):
             await self.bus.serve(SCHEDULER_TOPIC, {"schedule_server": self.schedule_server})
         await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
-        self._task = asyncio.get_running_loop().create_task(self._heartbeat())
+        self._task = asyncio.get_running_loop().create_task(
+            every(self.settings.report_interval, self._heartbeat, "compute scheduler"))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -95,12 +96,7 @@ class ComputeScheduler:
                 await self._task
 
     async def _heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.report_interval)
-            try:
-                await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
-            except Exception as exc:
-                log.warning("compute scheduler could not report: %s", exc)
+        await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
 
     # ------------------------------------------------------------ placing
     async def schedule_server(self, server_id: str, request_id: str | None = None) -> None:
