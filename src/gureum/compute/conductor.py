@@ -67,14 +67,29 @@ async def every(interval: float, step: Callable[[], Awaitable[None]], what: str)
             log.warning("%s could not report: %s", what, exc)
 
 
-class Conductor:
+class Reporting:
+    """A service with a periodic task: started once it serves, cancelled on stop."""
+
+    _task: asyncio.Task[None] | None = None
+
+    def start_reporting(self, interval: float, step: Callable[[], Awaitable[None]],
+                        what: str) -> None:
+        self._task = asyncio.get_running_loop().create_task(every(interval, step, what))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+
+
+class Conductor(Reporting):
     def __init__(self, db: Database, bus: Bus, settings: ComputeSettings,
                  host: str | None = None) -> None:
         self.db = db
         self.bus = bus
         self.settings = settings
         self.host = host or settings.host or socket.gethostname()
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         handlers: dict[str, Handler] = {
@@ -87,16 +102,8 @@ class Conductor:
         }
         for _ in range(WORKERS):
             await self.bus.serve(CONDUCTOR_TOPIC, handlers)
-        await report_service(self.db, CONDUCTOR_BINARY, self.host,
-                             "internal")
-        self._task = asyncio.get_running_loop().create_task(
-            every(self.settings.report_interval, self._heartbeat, "conductor"))
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
+        await report_service(self.db, CONDUCTOR_BINARY, self.host, "internal")
+        self.start_reporting(self.settings.report_interval, self._heartbeat, "conductor")
 
     async def _heartbeat(self) -> None:
         await report_service(self.db, CONDUCTOR_BINARY, self.host, "internal")

@@ -6,7 +6,6 @@ and hands the server to that host's agent."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import time
@@ -18,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute.claims import claim
-from gureum.compute.conductor import every, fault, report_service
+from gureum.compute.conductor import Reporting, fault, report_service
 from gureum.compute.config import ComputeSettings
 from gureum.compute.manager.base import record_event
 from gureum.compute.messages import (
@@ -67,7 +66,7 @@ class HostTaken(Exception):
 GROUP_FILTERS = (ServerGroupAffinityFilter(), ServerGroupAntiAffinityFilter())
 
 
-class ComputeScheduler:
+class ComputeScheduler(Reporting):
     def __init__(self, db: Database, bus: Bus, settings: ComputeSettings,
                  host: str | None = None,
                  filters: tuple[Filter, ...] = DEFAULT_FILTERS) -> None:
@@ -76,7 +75,6 @@ class ComputeScheduler:
         self.settings = settings
         self.host = host or settings.host or socket.gethostname()
         self.filters = filters
-        self._task: asyncio.Task[None] | None = None
         self._deciding = asyncio.Lock()
         self._states: list[HostState] | None = None
         self._states_read = 0.0
@@ -86,14 +84,8 @@ class ComputeScheduler:
         for _ in range(WORKERS):
             await self.bus.serve(SCHEDULER_TOPIC, {"schedule_server": self.schedule_server})
         await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
-        self._task = asyncio.get_running_loop().create_task(
-            every(self.settings.report_interval, self._heartbeat, "compute scheduler"))
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
+        self.start_reporting(self.settings.report_interval, self._heartbeat,
+                             "compute scheduler")
 
     async def _heartbeat(self) -> None:
         await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
