@@ -6,8 +6,10 @@ the volume to that backend's agent."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,15 +29,18 @@ from gureum.block_storage.messages import (
 from gureum.block_storage.models import Pool, Service, Snapshot, Volume, VolumeType
 from gureum.block_storage.scheduler.filters import DEFAULT_FILTERS, Filter, PoolState, Request
 from gureum.block_storage.scheduler.weighers import ordered
+from gureum.core.batch import Batches
 from gureum.core.bus import Bus
 from gureum.core.db import Database, utcnow
 
 log = logging.getLogger(__name__)
-WORKERS = 4
+WORKERS = 16  # handlers mostly wait for their batch (see create_volume)
 
 
-class PlacedElsewhere(Exception):
-    """Another scheduler placed the volume first."""
+# A volume to place: its id and the request that asked for it.
+Placement = tuple[str, str | None]
+# What claiming answers when another scheduler placed the volume first.
+PLACED_ELSEWHERE = PoolState("", "", "", 0, 0)
 
 
 class VolumeScheduler:
@@ -84,28 +89,83 @@ class VolumeScheduler:
 
     # ------------------------------------------------------------ placing
     async def create_volume(self, volume_id: str, request_id: str | None = None) -> None:
+        """Place one volume. Volumes that arrive together are placed together
+        (core/batch.py): one transaction reads the pools once and claims for all of them,
+        each claim still a conditional update, so none oversubscribes a pool."""
+        await self.placements.submit(None, (volume_id, request_id))
+
+    @functools.cached_property
+    def placements(self) -> Batches[None, Placement, None]:
+        return Batches(self._place_batch)
+
+    async def _place_batch(self, _: None, items: list[Placement]) -> list[None | Exception]:
+        try:
+            await self._place(items)
+            return [None] * len(items)
+        except Exception:
+            if len(items) == 1:
+                raise
+        # The batch as a whole failed (e.g. PostgreSQL broke a deadlock between two
+        # schedulers claiming the same pools in another order): each alone, so a volume
+        # fails only for its own reasons.
+        outcomes: list[None | Exception] = []
+        for item in items:
+            try:
+                await self._place([item])
+                outcomes.append(None)
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    async def _place(self, items: list[Placement]) -> None:
+        placed: list[tuple[Volume, PoolState]] = []
         async with self.db.session() as session:
-            volume = await session.get(Volume, volume_id)
-            if volume is None or volume.status != "creating" or volume.host is not None:
-                return  # placed already (a repeated message), or gone
-            request = await self._request(session, volume)
-            pools = await self._pools(session)
-        candidates = ordered([p for p in pools
+            found = {v.id: v for v in await session.scalars(select(Volume).where(
+                Volume.id.in_([volume_id for volume_id, _ in items])))}
+            pools = {p.name: p for p in await self._pools(session)}
+            for volume_id, request_id in items:
+                volume = found.get(volume_id)
+                if volume is None or volume.status != "creating" or volume.host is not None:
+                    continue  # placed already (a repeated message), or gone
+                pool = await self._claim_best(session, volume, pools)
+                if pool is None:
+                    await self._no_valid_backend(session, volume, request_id)
+                elif pool is not PLACED_ELSEWHERE:
+                    placed.append((volume, pool))
+        for volume, pool in placed:
+            spec = VolumeSpec(volume_id=volume.id, size=volume.size,
+                              pool=pool_of(pool.name), snapshot_id=volume.snapshot_id,
+                              source_volume_id=volume.source_volid, image_id=volume.image_id,
+                              image_format=volume.image_metadata.get("disk_format"))
+            await self.bus.cast(volume_topic(pool.backend), "create_volume",
+                                spec=encode(spec), host=pool.name)
+
+    async def _claim_best(self, session: Any, volume: Volume, pools: dict[str, PoolState],
+                          ) -> PoolState | None:
+        """Claim the best pool that still has room, and the volume with it; `pools` keeps
+        what this batch claimed, so the next volume of the batch weighs the pools as
+        they are now. None when no pool fits, PLACED_ELSEWHERE when another scheduler
+        placed the volume first."""
+        request = await self._request(session, volume)
+        candidates = ordered([p for p in pools.values()
                               if all(f.passes(p, request) for f in self.filters)])
         for pool in candidates:
-            placed = await self._claim(volume, pool)
-            if placed is None:
+            claimed = await session.execute(
+                update(Pool).where(Pool.name == pool.name,
+                                   Pool.total_capacity_gb - Pool.allocated_gb >= volume.size)
+                .values(allocated_gb=Pool.allocated_gb + volume.size))
+            if not claimed.rowcount:  # filled up meanwhile: the next
                 continue
-            if placed:
-                spec = VolumeSpec(volume_id=volume.id, size=volume.size,
-                                  pool=pool_of(pool.name), snapshot_id=volume.snapshot_id,
-                                  source_volume_id=volume.source_volid,
-                                  image_id=volume.image_id,
-                                  image_format=volume.image_metadata.get("disk_format"))
-                await self.bus.cast(volume_topic(pool.backend), "create_volume",
-                                    spec=encode(spec), host=pool.name)
-            return
-        await self._no_valid_backend(volume, request_id)
+            if not await transition(session, Volume, volume.id,
+                                    {"host": pool.name, "updated_at": utcnow()},
+                                    status="creating", host=None):
+                # Another scheduler placed it: give the claim back, in this transaction.
+                await session.execute(update(Pool).where(Pool.name == pool.name).values(
+                    allocated_gb=Pool.allocated_gb - volume.size))
+                return PLACED_ELSEWHERE
+            pools[pool.name] = replace(pool, allocated_gb=pool.allocated_gb + volume.size)
+            return pool
+        return None
 
     async def _request(self, session: Any, volume: Volume) -> Request:
         vtype = await session.get(VolumeType, volume.volume_type_id)
@@ -132,32 +192,13 @@ class VolumeScheduler:
         return [PoolState(p.name, p.backend, p.availability_zone, p.total_capacity_gb,
                           p.allocated_gb, dict(p.capabilities)) for p in rows]
 
-    async def _claim(self, volume: Volume, pool: PoolState) -> bool | None:
-        """Claim the pool's capacity and the volume together: None when the pool filled up
-        meanwhile (try the next), False when another scheduler placed the volume."""
-        try:
-            async with self.db.session() as session:
-                claimed = await session.execute(
-                    update(Pool).where(Pool.name == pool.name,
-                                       Pool.total_capacity_gb - Pool.allocated_gb
-                                       >= volume.size)
-                    .values(allocated_gb=Pool.allocated_gb + volume.size))
-                if not claimed.rowcount:  # type: ignore[attr-defined]
-                    return None
-                if not await transition(session, Volume, volume.id,
-                                        {"host": pool.name, "updated_at": utcnow()},
-                                        status="creating", host=None):
-                    raise PlacedElsewhere  # rolls the claim back
-        except PlacedElsewhere:
-            return False
-        return True
-
-    async def _no_valid_backend(self, volume: Volume, request_id: str | None) -> None:
-        async with self.db.session() as session:
-            if await transition(session, Volume, volume.id,
-                                {"status": "error", "updated_at": utcnow()},
-                                status="creating", host=None):
-                await record_message(session, volume.project_id, "VOLUME", volume.id,
-                                     "VOLUME_VOLUME_001_002", "schedule allocate volume:"
-                                     "Could not find any available weighted backend.",
-                                     request_id)
+    @staticmethod
+    async def _no_valid_backend(session: Any, volume: Volume, request_id: str | None,
+                                ) -> None:
+        if await transition(session, Volume, volume.id,
+                            {"status": "error", "updated_at": utcnow()},
+                            status="creating", host=None):
+            await record_message(session, volume.project_id, "VOLUME", volume.id,
+                                 "VOLUME_VOLUME_001_002", "schedule allocate volume:"
+                                 "Could not find any available weighted backend.",
+                                 request_id)
