@@ -1,6 +1,7 @@
-"""The volume scheduler's batched placing against a real (SQLite) database: volumes placed
-together in one transaction, by two schedulers at once, never oversubscribe a pool, and a
-volume no pool can take fails alone."""
+"""The volume scheduler's batched placing against a real database (SQLite, and PostgreSQL
+when GUREUM_TEST_DATABASE_URL is set): volumes placed together in one transaction, by two
+schedulers at once, never oversubscribe a pool, and a volume no pool can take fails
+alone."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,22 +21,39 @@ from gureum.block_storage.models import Pool, Service, Volume, VolumeType
 from gureum.block_storage.scheduler import VolumeScheduler
 from gureum.core.bus import InProcessBus
 from gureum.core.db import Database, utcnow
+from tests.e2e.cloudproc import DATABASE_URL, fresh_database
 
 BACKEND = "h@small"
 
 
-@pytest.fixture()
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'volumes.db'}")
-    await database.migrate(service.MIGRATIONS, service.VERSION_TABLE)
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    # fresh_database runs an event loop of its own: entered and left on another thread.
+    made = fresh_database()
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'volumes.db'}"
+    elif DATABASE_URL:
+        url = await asyncio.to_thread(made.__enter__)
+    else:
+        pytest.skip("GUREUM_TEST_DATABASE_URL not set")
+    database = Database(url)
+    try:
+        await database.migrate(service.MIGRATIONS, service.VERSION_TABLE)
+        await seed(database)
+        yield database
+    finally:
+        await database.engine.dispose()
+        if request.param == "postgresql":
+            await asyncio.to_thread(made.__exit__, None, None, None)
+
+
+async def seed(database: Database) -> None:
     async with database.session() as session:
         session.add(VolumeType(id="t", name="t", extra_specs={}))
         session.add(Service(id="s", binary=VOLUME_BINARY, host=BACKEND, updated_at=utcnow()))
         for name, total in (("a", 10), ("b", 7)):
             session.add(Pool(name=f"{BACKEND}#{name}", backend=BACKEND, total_capacity_gb=total,
                              free_capacity_gb=total, allocated_gb=0, availability_zone="nova"))
-    yield database
-    await database.engine.dispose()
 
 
 async def new_volumes(db: Database, sizes: list[int]) -> list[str]:
@@ -76,3 +95,24 @@ async def test_a_batch_weighs_pools_as_its_claims_leave_them(db: Database) -> No
     # a (10 free) takes 2, 2; then b (7) beats a (6); then a (6) beats b (5).
     assert [hosts[v][0] for v in ids if v != ids[3]] == [
         f"{BACKEND}#a", f"{BACKEND}#a", f"{BACKEND}#b", f"{BACKEND}#a"]
+
+
+async def test_a_batch_that_fails_as_a_whole_is_placed_one_by_one(db: Database) -> None:
+    """As when PostgreSQL breaks a deadlock between two schedulers: every volume of the
+    failed batch is still placed, each in a transaction of its own."""
+    scheduler = VolumeScheduler(db, InProcessBus(), BlockStorageSettings(), host="s")
+    claim_batch = scheduler._claim_batch
+    tried: list[int] = []
+
+    async def deadlocked(items: list[tuple[str, str | None]]) -> list[Any]:
+        tried.append(len(items))
+        if len(items) > 1:
+            raise RuntimeError("deadlock detected")
+        return await claim_batch(items)
+
+    scheduler._claim_batch = deadlocked  # type: ignore[method-assign]
+    ids = await new_volumes(db, [1, 1, 1])
+    await asyncio.gather(*(scheduler.create_volume(v) for v in ids))
+    assert tried == [3, 1, 1, 1]
+    async with db.session() as session:
+        assert all(v.host for v in await session.scalars(select(Volume)))

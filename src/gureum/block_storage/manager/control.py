@@ -118,10 +118,36 @@ class Control(ManagerBase):
         return Batches(self._volumes_created)
 
     async def _volumes_created(self, host: str, volume_ids: list[str]) -> list[None | Exception]:
+        outcomes: list[None | Exception] = [None] * len(volume_ids)
+        try:
+            restores = await self._mark_created(host, volume_ids)
+        except Exception:
+            if len(volume_ids) == 1:
+                raise
+            # The batch's transaction failed as a whole (a deadlock PostgreSQL broke with
+            # another control process): each alone, so a report fails only for itself
+            # (its agent's call fails; the agent's resync reports it again).
+            restores = []
+            for index, volume_id in enumerate(volume_ids):
+                try:
+                    restores += await self._mark_created(host, [volume_id])
+                except Exception as exc:
+                    outcomes[index] = exc
+        for volume_id, backup_id in restores:
+            try:
+                await self.restore_into(volume_id, backup_id)
+            except Exception as exc:
+                outcomes[volume_ids.index(volume_id)] = exc
+        return outcomes
+
+    async def _mark_created(self, host: str, volume_ids: list[str]) -> list[tuple[str, str]]:
+        """creating → available (restoring-backup for a restore: its (volume, backup)
+        pairs are the answer) in one transaction, in id order: two control processes
+        moving the same volumes lock them in the same order."""
         restores: list[tuple[str, str]] = []
         async with self.db.session() as session:
             for volume in await session.scalars(select(Volume).where(
-                    Volume.id.in_(volume_ids))):
+                    Volume.id.in_(volume_ids)).order_by(Volume.id)):
                 now = utcnow()
                 values: dict[str, Any] = {"status": "available", "launched_at": now,
                                           "updated_at": now}
@@ -132,13 +158,7 @@ class Control(ManagerBase):
                 if await transition(session, Volume, volume.id, values, status="creating",
                                     host=host) and volume.backup_id:
                     restores.append((volume.id, volume.backup_id))
-        outcomes: list[None | Exception] = [None] * len(volume_ids)
-        for volume_id, backup_id in restores:
-            try:
-                await self.restore_into(volume_id, backup_id)
-            except Exception as exc:
-                outcomes[volume_ids.index(volume_id)] = exc
-        return outcomes
+        return restores
 
     async def rpc_volume_uploaded(self, volume_id: str, host: str, image_id: str, ok: bool,
                                   ) -> None:

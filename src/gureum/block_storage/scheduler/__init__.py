@@ -99,25 +99,33 @@ class VolumeScheduler:
         return Batches(self._place_batch)
 
     async def _place_batch(self, _: None, items: list[Placement]) -> list[None | Exception]:
+        outcomes: list[None | Exception] = [None] * len(items)
         try:
-            await self._place(items)
-            return [None] * len(items)
+            placed = await self._claim_batch(items)
         except Exception:
             if len(items) == 1:
                 raise
-        # The batch as a whole failed (e.g. PostgreSQL broke a deadlock between two
-        # schedulers claiming the same pools in another order): each alone, so a volume
-        # fails only for its own reasons.
-        outcomes: list[None | Exception] = []
-        for item in items:
-            try:
-                await self._place([item])
-                outcomes.append(None)
-            except Exception as exc:
-                outcomes.append(exc)
+            # The batch as a whole failed (PostgreSQL broke a deadlock between two
+            # schedulers claiming the same pools in another order): each alone, so a
+            # volume fails only for its own reasons.
+            placed = []
+            for index, item in enumerate(items):
+                try:
+                    placed += await self._claim_batch([item])
+                except Exception as exc:
+                    outcomes[index] = exc
+        for volume, pool in placed:  # committed: now the agents may start
+            spec = VolumeSpec(volume_id=volume.id, size=volume.size,
+                              pool=pool_of(pool.name), snapshot_id=volume.snapshot_id,
+                              source_volume_id=volume.source_volid, image_id=volume.image_id,
+                              image_format=volume.image_metadata.get("disk_format"))
+            await self.bus.cast(volume_topic(pool.backend), "create_volume",
+                                spec=encode(spec), host=pool.name)
         return outcomes
 
-    async def _place(self, items: list[Placement]) -> None:
+    async def _claim_batch(self, items: list[Placement]) -> list[tuple[Volume, PoolState]]:
+        """One transaction: the volumes and the pools read once, then each volume's claim;
+        the volumes placed, and where."""
         placed: list[tuple[Volume, PoolState]] = []
         async with self.db.session() as session:
             found = {v.id: v for v in await session.scalars(select(Volume).where(
@@ -132,13 +140,7 @@ class VolumeScheduler:
                     await self._no_valid_backend(session, volume, request_id)
                 elif pool is not PLACED_ELSEWHERE:
                     placed.append((volume, pool))
-        for volume, pool in placed:
-            spec = VolumeSpec(volume_id=volume.id, size=volume.size,
-                              pool=pool_of(pool.name), snapshot_id=volume.snapshot_id,
-                              source_volume_id=volume.source_volid, image_id=volume.image_id,
-                              image_format=volume.image_metadata.get("disk_format"))
-            await self.bus.cast(volume_topic(pool.backend), "create_volume",
-                                spec=encode(spec), host=pool.name)
+        return placed
 
     async def _claim_best(self, session: Any, volume: Volume, pools: dict[str, PoolState],
                           ) -> PoolState | None:
