@@ -97,11 +97,22 @@ class Volumes(ManagerBase):
 
     async def _insert_volumes(self, project_id: str, volumes: list[Volume],
                               ) -> list[None | Exception]:
-        """Each volume is counted against the quota with the ones before it in the batch
-        (flushed, so the usage the check sums includes them): exact, and a volume over
-        quota fails alone while the rest of the batch goes in."""
+        """One quota check for the whole batch when all of it fits (the usual case);
+        else each volume is counted with the ones before it (flushed, so the usage the
+        check sums includes them): exact, and a volume over quota fails alone while the
+        rest of the batch goes in."""
         outcomes: list[None | Exception] = []
         async with self.db.session(lock=quota_lock(project_id)) as session:
+            if len(volumes) > 1:
+                try:
+                    await self.check_quota(session, project_id, volumes=len(volumes),
+                                           gigabytes=sum(v.size for v in volumes),
+                                           volume_size=max(v.size for v in volumes))
+                except GureumError:
+                    pass  # not all of it: one by one, below
+                else:
+                    session.add_all(volumes)
+                    return [None] * len(volumes)
             for volume in volumes:
                 try:
                     await self.check_quota(session, project_id, volumes=1,
@@ -187,7 +198,8 @@ class Volumes(ManagerBase):
             origin.availability_zone if isinstance(origin, Volume) else
             self.settings.default_availability_zone)
         known = {b.availability_zone for b in self.settings.backends.values()}
-        known.update(await session.scalars(select(Service.availability_zone).distinct()))
+        if zone not in known:  # a zone only agents of their own serve (scaled out)
+            known.update(await session.scalars(select(Service.availability_zone).distinct()))
         if zone not in known:
             raise errors.InvalidInput(reason=f"Availability zone '{zone}' is invalid.")
         if isinstance(origin, Volume) and zone != origin.availability_zone:
