@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gureum.block_storage import service
 from gureum.block_storage.config import BlockStorageSettings
 from gureum.block_storage.messages import VOLUME_BINARY
 from gureum.block_storage.models import Pool, Service, Volume, VolumeType
 from gureum.block_storage.scheduler import VolumeScheduler
+from gureum.block_storage.scheduler.filters import PoolState
 from gureum.core.bus import InProcessBus
 from gureum.core.db import Database, utcnow
 from tests.e2e.cloudproc import DATABASE_URL, fresh_database
@@ -116,3 +117,37 @@ async def test_a_batch_that_fails_as_a_whole_is_placed_one_by_one(db: Database) 
     assert tried == [3, 1, 1, 1]
     async with db.session() as session:
         assert all(v.host for v in await session.scalars(select(Volume)))
+
+
+async def test_a_batch_raced_by_another_scheduler_gives_back_what_it_lost(
+        db: Database) -> None:
+    """Between the batch's reads and its claims another scheduler places one of its
+    volumes and fills most of a pool: the batch's claim on that pool fails as a whole and
+    goes volume by volume, the volume placed elsewhere is left alone, and every pool ends
+    with exactly what its volumes hold."""
+    scheduler = VolumeScheduler(db, InProcessBus(), BlockStorageSettings(), host="s")
+    ids = await new_volumes(db, [3, 3, 3])
+    read_pools = scheduler._pools
+
+    async def raced(session: Any) -> list[PoolState]:
+        pools = await read_pools(session)
+        if len(pools) == 2 and not raced.done:  # type: ignore[attr-defined]
+            raced.done = True  # type: ignore[attr-defined]
+            async with db.session() as other:
+                await other.execute(update(Volume).where(Volume.id == ids[0]).values(
+                    host=f"{BACKEND}#b"))
+                await other.execute(update(Pool).where(Pool.name == f"{BACKEND}#b").values(
+                    allocated_gb=3))
+                await other.execute(update(Pool).where(Pool.name == f"{BACKEND}#a").values(
+                    allocated_gb=5))
+        return pools
+
+    raced.done = False  # type: ignore[attr-defined]
+    scheduler._pools = raced  # type: ignore[method-assign]
+    await asyncio.gather(*(scheduler.create_volume(v) for v in ids))
+    async with db.session() as session:
+        hosts = {v.id: v.host for v in await session.scalars(select(Volume))}
+        allocated = {p.name: p.allocated_gb for p in await session.scalars(select(Pool))}
+    # The stale view put v0, v1 on a and v2 on b; a had no room left for both.
+    assert [hosts[v] for v in ids] == [f"{BACKEND}#b", f"{BACKEND}#a", f"{BACKEND}#b"]
+    assert allocated == {f"{BACKEND}#a": 5 + 3, f"{BACKEND}#b": 3 + 3}

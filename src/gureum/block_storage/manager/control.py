@@ -141,23 +141,35 @@ class Control(ManagerBase):
         return outcomes
 
     async def _mark_created(self, host: str, volume_ids: list[str]) -> list[tuple[str, str]]:
-        """creating → available (restoring-backup for a restore: its (volume, backup)
-        pairs are the answer) in one transaction, in id order: two control processes
-        moving the same volumes lock them in the same order."""
+        """creating → available in one transaction: one conditional update for the plain
+        volumes, one each for those made from an image (now bootable) or a backup (now
+        restoring-backup: their (volume, backup) pairs are the answer). In id order: two
+        control processes moving the same volumes lock them in the same order."""
         restores: list[tuple[str, str]] = []
+        now = utcnow()
+        created = {"status": "available", "launched_at": now, "updated_at": now}
         async with self.db.session() as session:
-            for volume in await session.scalars(select(Volume).where(
-                    Volume.id.in_(volume_ids)).order_by(Volume.id)):
-                now = utcnow()
-                values: dict[str, Any] = {"status": "available", "launched_at": now,
-                                          "updated_at": now}
-                if volume.image_id:  # an image's bytes are in it: cinder marks it bootable
+            rows = (await session.execute(
+                select(Volume.id, Volume.image_id, Volume.backup_id)
+                .where(Volume.id.in_(volume_ids)).order_by(Volume.id))).all()
+            plain = [volume_id for volume_id, image_id, backup_id in rows
+                     if not image_id and not backup_id]
+            if plain:
+                await session.execute(
+                    update(Volume).where(Volume.id.in_(plain), Volume.status == "creating",
+                                         Volume.host == host)
+                    .values(**created).execution_options(synchronize_session=False))
+            for volume_id, image_id, backup_id in rows:
+                if volume_id in plain:
+                    continue
+                values: dict[str, Any] = dict(created)
+                if image_id:  # an image's bytes are in it: cinder marks it bootable
                     values["bootable"] = True
-                if volume.backup_id:  # now the backup's bytes go in
+                if backup_id:  # now the backup's bytes go in
                     values["status"] = "restoring-backup"
-                if await transition(session, Volume, volume.id, values, status="creating",
-                                    host=host) and volume.backup_id:
-                    restores.append((volume.id, volume.backup_id))
+                if await transition(session, Volume, volume_id, values, status="creating",
+                                    host=host) and backup_id:
+                    restores.append((volume_id, backup_id))
         return restores
 
     async def rpc_volume_uploaded(self, volume_id: str, host: str, image_id: str, ok: bool,

@@ -124,8 +124,12 @@ class VolumeScheduler:
         return outcomes
 
     async def _claim_batch(self, items: list[Placement]) -> list[tuple[Volume, PoolState]]:
-        """One transaction: the volumes and the pools read once, then each volume's claim;
-        the volumes placed, and where."""
+        """One transaction: the volumes and the pools read once; each volume weighed
+        against the pools as the batch's earlier choices leave them; then per pool chosen
+        one claim of its capacity for all its volumes (a conditional update: the pool
+        has room for all of them, or none is claimed) and one conditional update of those
+        volumes. The volumes placed, and where."""
+        chosen: dict[str, list[tuple[Volume, str | None]]] = {}
         placed: list[tuple[Volume, PoolState]] = []
         async with self.db.session() as session:
             found = {v.id: v for v in await session.scalars(select(Volume).where(
@@ -135,18 +139,61 @@ class VolumeScheduler:
                 volume = found.get(volume_id)
                 if volume is None or volume.status != "creating" or volume.host is not None:
                     continue  # placed already (a repeated message), or gone
-                pool = await self._claim_best(session, volume, pools)
+                pool = await self._choose(session, volume, pools)
                 if pool is None:
                     await self._no_valid_backend(session, volume, request_id)
-                elif pool is not PLACED_ELSEWHERE:
-                    placed.append((volume, pool))
+                else:
+                    chosen.setdefault(pool.name, []).append((volume, request_id))
+            for name, group in chosen.items():
+                placed += await self._claim_group(session, pools[name], group)
         return placed
+
+    async def _choose(self, session: Any, volume: Volume, pools: dict[str, PoolState],
+                      ) -> PoolState | None:
+        """The best pool for the volume, as `pools` says (which then counts it)."""
+        request = await self._request(session, volume)
+        for pool in ordered([p for p in pools.values()
+                             if all(f.passes(p, request) for f in self.filters)]):
+            pools[pool.name] = replace(pool, allocated_gb=pool.allocated_gb + volume.size)
+            return pool
+        return None
+
+    async def _claim_group(self, session: Any, pool: PoolState,
+                           group: list[tuple[Volume, str | None]],
+                           ) -> list[tuple[Volume, PoolState]]:
+        size = sum(volume.size for volume, _ in group)
+        claimed = await session.execute(
+            update(Pool).where(Pool.name == pool.name,
+                               Pool.total_capacity_gb - Pool.allocated_gb >= size)
+            .values(allocated_gb=Pool.allocated_gb + size))
+        if not claimed.rowcount:
+            # Another scheduler filled the pool meanwhile: each volume on its own, to
+            # the best pool as the database has them now.
+            fresh = {p.name: p for p in await self._pools(session)}
+            placed: list[tuple[Volume, PoolState]] = []
+            for volume, request_id in group:
+                found = await self._claim_best(session, volume, fresh)
+                if found is None:
+                    await self._no_valid_backend(session, volume, request_id)
+                elif found is not PLACED_ELSEWHERE:
+                    placed.append((volume, found))
+            return placed
+        moved = set((await session.execute(
+            update(Volume).where(Volume.id.in_([volume.id for volume, _ in group]),
+                                 Volume.status == "creating", Volume.host.is_(None))
+            .values(host=pool.name, updated_at=utcnow()).returning(Volume.id)
+            .execution_options(synchronize_session=False))).scalars())
+        elsewhere = sum(volume.size for volume, _ in group if volume.id not in moved)
+        if elsewhere:  # another scheduler placed some first: their claims go back
+            await session.execute(update(Pool).where(Pool.name == pool.name).values(
+                allocated_gb=Pool.allocated_gb - elsewhere))
+        return [(volume, pool) for volume, _ in group if volume.id in moved]
 
     async def _claim_best(self, session: Any, volume: Volume, pools: dict[str, PoolState],
                           ) -> PoolState | None:
-        """Claim the best pool that still has room, and the volume with it; `pools` keeps
-        what this batch claimed, so the next volume of the batch weighs the pools as
-        they are now. None when no pool fits, PLACED_ELSEWHERE when another scheduler
+        """Claim the best pool that still has room, and the volume with it, one volume
+        at a time; `pools` keeps what was claimed, so the next volume weighs the pools
+        as they are now. None when no pool fits, PLACED_ELSEWHERE when another scheduler
         placed the volume first."""
         request = await self._request(session, volume)
         candidates = ordered([p for p in pools.values()
