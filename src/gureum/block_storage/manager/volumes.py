@@ -83,20 +83,30 @@ class Volumes(ManagerBase):
             image_id=image_metadata.get("image_id") if source is None else None,
             backup_id=backup.id if backup is not None else None,
             image_metadata=image_metadata, created_at=utcnow())
-        await self.volume_inserts.submit(project_id, volume)
-        await self.bus.cast(SCHEDULER_TOPIC, "create_volume", volume_id=volume.id,
-                            request_id=context.request_id)
+        await self.volume_inserts.submit(project_id, (volume, context.request_id))
         return volume
 
     @functools.cached_property
-    def volume_inserts(self) -> Batches[str, Volume, None]:
+    def volume_inserts(self) -> Batches[str, tuple[Volume, str | None], None]:
         """Creates in one project take its quota lock, so they commit together
         (core/batch.py): one transaction, one lock, one read of the limits serve all the
-        creates that arrived while the previous batch ran."""
+        creates that arrived while the previous batch ran. The batch, not the caller,
+        hands the volumes to the schedulers: a client that hangs up after the commit
+        does not leave its volume unscheduled."""
         return Batches(self._insert_volumes)
 
-    async def _insert_volumes(self, project_id: str, volumes: list[Volume],
+    async def _insert_volumes(self, project_id: str,
+                              items: list[tuple[Volume, str | None]],
                               ) -> list[None | Exception]:
+        outcomes = await self._insert_batch(project_id, [volume for volume, _ in items])
+        for (volume, request_id), outcome in zip(items, outcomes, strict=True):
+            if outcome is None:
+                await self.bus.cast(SCHEDULER_TOPIC, "create_volume", volume_id=volume.id,
+                                    request_id=request_id)
+        return outcomes
+
+    async def _insert_batch(self, project_id: str, volumes: list[Volume],
+                            ) -> list[None | Exception]:
         """One quota check for the whole batch when all of it fits (the usual case);
         else each volume is counted with the ones before it (flushed, so the usage the
         check sums includes them): exact, and a volume over quota fails alone while the
