@@ -345,7 +345,7 @@ def test_block_storage_roles_as_processes(scaled: Scaled, admin_token: str) -> N
             hosts = {s["Binary"]: s["Host"] for s in listed}
             assert hosts["cinder-backup"] == "scaled-backup", listed
             assert hosts["cinder-volume"].startswith("scaled-vol@"), listed
-            shown = scaled.openstack_json("volume", "show", volume["id"])
+            shown = client.get(f"/volumes/{volume['id']}").json()["volume"]
             assert shown["os-vol-host-attr:host"].startswith("scaled-vol@")
             scaled.openstack("volume", "snapshot", "delete", snapshot["id"])
             settles(f"/snapshots/{snapshot['id']}", "gone")
