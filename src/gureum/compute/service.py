@@ -20,6 +20,7 @@ from gureum.compute.api import (
     servers,
     services,
     tags,
+    usage,
     zones,
 )
 from gureum.compute.manager import ComputeManager
@@ -40,7 +41,8 @@ def create_app(manager: ComputeManager, authenticator: Authenticator,
     router = Router().include(discovery.router, servers.router, actions.router, metadata.router,
                               tags.router, flavors.router, keypairs.router, limits.router,
                               server_groups.router, services.router, hypervisors.router,
-                              zones.router, aggregates.router, quotas.router)
+                              zones.router, aggregates.router, quotas.router,
+                              usage.router)
     return ServiceApp(
         name=SERVICE_TYPE, dialect="nova", router=router,
         policy=PolicyEngine("compute", policies.RULES, policy_file),
