@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from gureum.compute.claims import release_claim
 from gureum.compute.config import ComputeSettings
 from gureum.compute.drivers.fake import BEHAVIOUR_KEY
+from gureum.compute.manager.actions import BY_TASK_STATE, action_message
 from gureum.compute.manager.base import new_id, record_event
 from gureum.compute.manager.servers import mark_deleted
 from gureum.compute.messages import (
@@ -135,15 +136,21 @@ class Conductor(Reporting):
         if new:
             await self.bus.notify(PUBLISHER, HOSTS_CHANGED, {"host": host})
 
-    async def work_for_host(self, host: str) -> dict[str, list[str]]:
-        """What is under way on a host: the agent finishes it after a restart."""
+    async def work_for_host(self, host: str, older_than: float = 0.0) -> dict[str, Any]:
+        """What is under way on a host: the agent finishes it after a restart. Power
+        actions count once they are older than `older_than` seconds (younger ones may
+        still be on their way to the agent)."""
+        cutoff = utcnow() - timedelta(seconds=older_than)
         async with self.db.session() as session:
             rows = list(await session.execute(select(
-                Server.id, Server.vm_state, Server.task_state).where(
+                Server.id, Server.vm_state, Server.task_state, Server.updated_at).where(
                 Server.host == host, Server.deleted.is_(False))))
         return {"build": [r.id for r in rows if r.vm_state == "building"
                           and r.task_state != "deleting"],
                 "delete": [r.id for r in rows if r.task_state == "deleting"],
+                "actions": [{"server_id": r.id, **action_message(BY_TASK_STATE[r.task_state])}
+                            for r in rows if r.task_state in BY_TASK_STATE
+                            and r.updated_at <= cutoff],
                 "running": [r.id for r in rows if r.vm_state not in ("building", "error")
                             and r.task_state != "deleting"]}
 

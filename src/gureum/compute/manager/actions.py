@@ -43,6 +43,16 @@ ACTIONS = {
     "suspend": Action("suspend", ("active",), "suspending", "suspend", "suspended", 7),
     "resume": Action("resume", ("suspended",), "resuming", "resume", "active", 1),
 }
+# the action a task state belongs to: what an agent redoes when it finds one unfinished
+BY_TASK_STATE = {a.task_state: a for a in ACTIONS.values()}
+
+
+def action_message(action: Action) -> dict[str, Any]:
+    """The arguments of the agent's `server_action` for this action."""
+    return {"driver_call": action.method, "task_state": action.task_state,
+            "vm_state": action.vm_state, "power_state": action.power_state,
+            "hard": action.task_state == "reboot_started_hard",
+            "event": f"compute_{action.name}_instance"}
 
 
 class ServerActions(ManagerBase):
@@ -52,6 +62,8 @@ class ServerActions(ManagerBase):
         async with self.db.session() as session:
             row = await self.server_for(session, context, server_id)
             check_unlocked(context, row)
+            if not row.host:  # never placed (no valid host): no agent could do it
+                raise errors.InstanceNotReady(server_id=server_id)
             moved = await transition(
                 session, Server, server_id,
                 {"task_state": action.task_state, "updated_at": utcnow()},
@@ -63,11 +75,8 @@ class ServerActions(ManagerBase):
                     state=row.task_state or row.vm_state)
             await record_action(session, row, action.name, context)
             host = row.host
-        await self.bus.cast(compute_topic(host or ""), "server_action", server_id=server_id,
-                            driver_call=action.method, task_state=action.task_state,
-                            vm_state=action.vm_state, power_state=action.power_state,
-                            hard=key == "reboot:HARD", request_id=context.request_id,
-                            event=f"compute_{action.name}_instance")
+        await self.bus.cast(compute_topic(host), "server_action", server_id=server_id,
+                            request_id=context.request_id, **action_message(action))
 
     async def lock_server(self, context: RequestContext, server_id: str,
                           reason: str | None = None) -> None:

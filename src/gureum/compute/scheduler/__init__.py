@@ -88,7 +88,23 @@ class ComputeScheduler(Reporting):
                              "compute scheduler")
 
     async def _heartbeat(self) -> None:
+        # Runs first one interval after start, so the hosts have reported after a restart
+        # (a server is not sent to ERROR for want of hosts that are still starting).
         await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
+        await self.resync(older_than=self.settings.report_interval)
+
+    async def resync(self, older_than: float) -> None:
+        """Place the servers still waiting for a host `older_than` seconds after they
+        asked (their message was lost to a restart). Safe with several schedulers: a
+        server is placed once, by a conditional update."""
+        cutoff = utcnow() - timedelta(seconds=older_than)
+        async with self.db.session() as session:
+            waiting = list(await session.scalars(select(Server.id).where(
+                Server.deleted.is_(False), Server.host.is_(None),
+                Server.vm_state == "building", Server.task_state == "scheduling",
+                Server.updated_at <= cutoff).order_by(Server.created_at)))
+        for server_id in waiting:
+            await self.schedule_server(server_id)
 
     # ------------------------------------------------------------ placing
     async def schedule_server(self, server_id: str, request_id: str | None = None) -> None:
