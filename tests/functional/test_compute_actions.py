@@ -104,7 +104,8 @@ def test_events_locks_reset_state_and_console(nova: httpx.Client, demo_nova: htt
     assert demo_nova.get(f"/servers/{sid}").json()["server"]["status"] == "ERROR"
     assert act(nova, sid, {"os-resetState": {"state": "active"}}).status_code == 202
     console = act(demo_nova, sid, {"os-getConsoleOutput": {"length": 1}})
-    assert console.status_code == 200 and console.json()["output"].endswith("login:\n")
+    assert console.status_code == 200 and console.json()["output"].endswith(" login:")
+    assert "\n" not in console.json()["output"]
     full = act(demo_nova, sid, {"os-getConsoleOutput": {}}).json()["output"]
     assert "Booting" in full and len(full.splitlines()) > 1
     assert demo_nova.delete(f"/servers/{sid}").status_code == 204
@@ -131,8 +132,15 @@ def test_security_groups_follow_the_server_to_its_ports(cloud: RunningCloud,
                    ).status_code == 202
         (port,) = net.get("/ports", params={"device_id": sid}).json()["ports"]
         assert group["id"] not in port["security_groups"]
-        assert act(demo_nova, sid, {"addSecurityGroup": {"name": "no-such-group"}}
-                   ).status_code == 400
+        missing = act(demo_nova, sid, {"addSecurityGroup": {"name": "no-such-group"}})
+        assert missing.status_code == 404
+        assert missing.json()["itemNotFound"]["message"].startswith(
+            "Security group no-such-group is not found for project")
+        absent = act(demo_nova, sid, {"removeSecurityGroup": {"name": group["name"]}})
+        assert absent.status_code == 404 and absent.json()["itemNotFound"]["message"] == (
+            f"Security group {group['name']} not associated with the instance {sid}")
+        assert act(demo_nova, sid, {"addSecurityGroup": {"name": " "}}).status_code == 400
+        assert act(demo_nova, sid, {"addSecurityGroup": {}}).status_code == 400
     assert demo_nova.delete(f"/servers/{sid}").status_code == 204
 
 
@@ -140,6 +148,7 @@ def test_server_metadata_items(nova: httpx.Client, demo_nova: httpx.Client,
                                image: str) -> None:
     server = create_server(demo_nova, image, name=unique("meta"), metadata={"a": "1"})
     sid = server["id"]
+    wait_status(demo_nova, sid, {"ACTIVE"})
     merged = demo_nova.post(f"/servers/{sid}/metadata", json={"metadata": {"b": "2"}})
     assert merged.json() == {"metadata": {"a": "1", "b": "2"}}
     assert demo_nova.put(f"/servers/{sid}/metadata/c", json={"meta": {"c": "3"}}).json() == {

@@ -36,6 +36,7 @@ class ComputeAgent:
         self.driver: ComputeDriver = driver or FakeComputeDriver(self.capacity)
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: set[str] = set()  # servers being built here now
+        self._acting: set[str] = set()  # servers with a power action under way here
 
     # ------------------------------------------------------------ life
     async def start(self) -> None:
@@ -98,6 +99,9 @@ class ComputeAgent:
                 await self.build_server(server_id)
         for server_id in work["delete"]:
             await self.delete_server(server_id)
+        for message in work.get("actions", []):  # the driver calls are idempotent
+            if message["server_id"] not in self._acting:
+                await self.server_action(**message)
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
         return await self.bus.call(CONDUCTOR_TOPIC, method, timeout=RPC_TIMEOUT, **kwargs)
@@ -231,6 +235,15 @@ class ComputeAgent:
                             request_id: str | None = None) -> None:
         """A power action through the driver; the end state (or, on failure, the task
         state cleared and the event in error) through the conductor."""
+        self._acting.add(server_id)
+        try:
+            await self._act(server_id, driver_call, task_state, vm_state, power_state,
+                            event, hard, request_id)
+        finally:
+            self._acting.discard(server_id)
+
+    async def _act(self, server_id: str, driver_call: str, task_state: str, vm_state: str,
+                   power_state: int, event: str, hard: bool, request_id: str | None) -> None:
         await self._call("action_event", server_id=server_id, event=event, host=self.host,
                          request_id=request_id)
         try:

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from gureum.compute.claims import release_claim
 from gureum.compute.config import ComputeSettings
 from gureum.compute.drivers.fake import BEHAVIOUR_KEY
+from gureum.compute.manager.actions import BY_TASK_STATE, action_message
 from gureum.compute.manager.base import new_id, record_event
 from gureum.compute.manager.servers import mark_deleted
 from gureum.compute.messages import (
@@ -114,8 +115,9 @@ class Conductor:
             node.disk_allocation_ratio = settings.disk_allocation_ratio
             node.updated_at = utcnow()
 
-    async def work_for_host(self, host: str) -> dict[str, list[str]]:
-        """What is under way on a host: the agent finishes it after a restart."""
+    async def work_for_host(self, host: str) -> dict[str, list[Any]]:
+        """What is under way on a host: the agent finishes it after a restart (builds,
+        deletes, and the power actions it was asked for, as their messages again)."""
         async with self.db.session() as session:
             rows = list(await session.execute(select(
                 Server.id, Server.vm_state, Server.task_state).where(
@@ -124,7 +126,9 @@ class Conductor:
                           and r.task_state != "deleting"],
                 "delete": [r.id for r in rows if r.task_state == "deleting"],
                 "running": [r.id for r in rows if r.vm_state not in ("building", "error")
-                            and r.task_state != "deleting"]}
+                            and r.task_state != "deleting"],
+                "actions": [action_message(r.id, BY_TASK_STATE[r.task_state], None)
+                            for r in rows if r.task_state in BY_TASK_STATE]}
 
     # ------------------------------------------------------------ building
     async def build_request(self, server_id: str, host: str,
