@@ -7,7 +7,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from gureum.compute.agent import ComputeAgent
+from gureum.compute.models import Server
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
@@ -168,3 +171,140 @@ def test_server_metadata_items(nova: httpx.Client, demo_nova: httpx.Client,
     assert nova.post(f"/servers/{sid}/metadata", json={"metadata": {
         "gureum:fake_behaviour": "delete_fail"}}).status_code == 200
     assert demo_nova.delete(f"/servers/{sid}").status_code == 204
+
+
+def set_server(cloud: RunningCloud, server_id: str, **values: object) -> None:
+    """Put a server in a state the instant fake never holds long enough to see (as an
+    agent that died mid-action would leave it)."""
+    async def write() -> None:
+        assert cloud.cloud.db is not None
+        async with cloud.cloud.db.session() as session:
+            await session.execute(update(Server).where(Server.id == server_id).values(
+                **values))
+    cloud.run(write())
+
+
+def agent_of(cloud: RunningCloud, nova: httpx.Client, server_id: str) -> ComputeAgent:
+    host = nova.get(f"/servers/{server_id}").json()["server"]["OS-EXT-SRV-ATTR:host"]
+    return cloud.cloud.compute_agents[host]
+
+
+def settle(client: httpx.Client, server_id: str, status: str) -> dict[str, object]:
+    shown = wait_status(client, server_id, {status})
+    while shown["OS-EXT-STS:task_state"] is not None:
+        shown = wait_status(client, server_id, {status})
+    return shown
+
+
+def test_task_states_refuse_in_nova_words_and_a_hard_reboot_takes_over(
+        cloud: RunningCloud, nova: httpx.Client, demo_nova: httpx.Client, image: str) -> None:
+    sid = create_server(demo_nova, image, name=unique("tasks"))["id"]
+    wait_status(demo_nova, sid, {"ACTIVE"})
+    set_server(cloud, sid, task_state="rebooting")  # a soft reboot under way
+    assert demo_nova.get(f"/servers/{sid}").json()["server"]["status"] == "REBOOT"
+    for body, action in (({"os-stop": None}, "stop"), ({"reboot": {"type": "soft"}},
+                                                       "reboot")):
+        refused = act(demo_nova, sid, body)
+        assert refused.status_code == 409
+        assert refused.json()["conflictingRequest"]["message"] == (
+            f"Cannot '{action}' instance {sid} while it is in task_state rebooting")
+    # the vm_state is named first, as nova checks it first
+    assert act(demo_nova, sid, {"resume": None}).json()["conflictingRequest"][
+        "message"] == f"Cannot 'resume' instance {sid} while it is in vm_state active"
+    assert act(demo_nova, sid, {"reboot": {"type": "Hard"}}).status_code == 202
+    shown = settle(demo_nova, sid, "ACTIVE")
+    assert shown["OS-EXT-STS:power_state"] == 1
+    # the same from a stopped server: only a hard reboot (nova's ALLOW_HARD_REBOOT)
+    assert act(demo_nova, sid, {"os-stop": None}).status_code == 202
+    settle(demo_nova, sid, "SHUTOFF")
+    assert act(demo_nova, sid, {"reboot": {"type": "SOFT"}}).status_code == 409
+    assert act(demo_nova, sid, {"reboot": {"type": "HARD"}}).status_code == 202
+    settle(demo_nova, sid, "ACTIVE")
+    for bad in ({"reboot": {}}, {"os-resetState": {"state": "stopped"}},
+                {"os-getConsoleOutput": {"length": "ten"}},
+                {"os-getConsoleOutput": {"length": -2}},
+                {"os-stop": None, "os-start": None}):
+        assert act(nova, sid, bad).status_code == 400, bad
+    unknown = act(demo_nova, sid, {"os-fly": None})
+    assert unknown.json()["badRequest"]["message"] == "There is no such action: os-fly"
+    assert act(demo_nova, sid, {"os-getConsoleOutput": {"length": "0"}}).json() == {
+        "output": ""}
+    assert act(demo_nova, sid, {"os-getConsoleOutput": {"length": -1}}).json()[
+        "output"].startswith("[")
+    assert demo_nova.delete(f"/servers/{sid}").status_code == 204
+
+
+def test_a_restarted_agent_finishes_an_action_and_a_failed_one_is_recorded(
+        cloud: RunningCloud, nova: httpx.Client, demo_nova: httpx.Client, image: str) -> None:
+    sid = create_server(demo_nova, image, name=unique("resync"))["id"]
+    wait_status(demo_nova, sid, {"ACTIVE"})
+    agent = agent_of(cloud, nova, sid)
+    # a stop the agent never heard of (lost message, or an agent restarted mid-way)
+    set_server(cloud, sid, task_state="powering-off")
+    cloud.run(agent.resync())
+    assert settle(demo_nova, sid, "SHUTOFF")["OS-EXT-STS:power_state"] == 4
+    assert act(demo_nova, sid, {"os-start": None}).status_code == 202
+    settle(demo_nova, sid, "ACTIVE")
+    # the driver fails: the task is cleared, the server stays as it was, the action
+    # and its event say Error (the traceback for admins only)
+    agent.driver.fail_next("pause")  # type: ignore[attr-defined]
+    paused = act(demo_nova, sid, {"pause": None})
+    assert paused.status_code == 202
+    shown = settle(demo_nova, sid, "ACTIVE")
+    assert shown["OS-EXT-STS:vm_state"] == "active"
+    request_id = paused.headers["x-openstack-request-id"]
+    failed = nova.get(f"/servers/{sid}/os-instance-actions/{request_id}").json()[
+        "instanceAction"]
+    assert failed["action"] == "pause" and failed["message"] == "Error"
+    (event,) = failed["events"]
+    assert (event["event"], event["result"]) == ("compute_pause_instance", "Error")
+    assert "injected" in event["traceback"]
+    assert demo_nova.delete(f"/servers/{sid}").status_code == 204
+
+
+def test_metadata_and_tags_change_only_on_a_settled_unlocked_server(
+        cloud: RunningCloud, nova: httpx.Client, demo_nova: httpx.Client, image: str) -> None:
+    tags_nova = compute_client(cloud, "demo", version="2.26")
+    # an admin's server that never finishes building (the fake driver's behaviour key)
+    stuck = create_server(nova, image, name=unique("stuck"), metadata={
+        "gureum:fake_behaviour": "build_stuck"})["id"]
+    for method, path, body, action in (
+            ("POST", "/metadata", {"metadata": {"a": "1"}}, "update metadata"),
+            ("PUT", "/tags/web", None, "update tag"),
+            ("PUT", "/tags", {"tags": ["a"]}, "update tags"),
+            ("DELETE", "/tags", None, "delete tags"),
+            ("POST", "/action", {"os-stop": None}, "stop")):
+        refused = tags_nova.request(method, f"/servers/{stuck}{path}", json=body,
+                                    headers={"X-Auth-Token": cloud.token("admin", "admin")})
+        assert refused.status_code == 409, (path, refused.text)
+        assert refused.json()["conflictingRequest"]["message"] == (
+            f"Cannot '{action}' instance {stuck} while it is in vm_state building")
+    assert nova.delete(f"/servers/{stuck}").status_code == 204
+
+    sid = create_server(demo_nova, image, name=unique("settled"))["id"]
+    wait_status(demo_nova, sid, {"ACTIVE"})
+    assert tags_nova.put(f"/servers/{sid}/tags/web").status_code == 201
+    assert tags_nova.put(f"/servers/{sid}/tags/web").status_code == 204
+    assert tags_nova.get(f"/servers/{sid}/tags/db").json()["itemNotFound"]["message"] == (
+        f"Server {sid} has no tag 'db'")
+    assert tags_nova.delete(f"/servers/{sid}/tags/db").json()["itemNotFound"][
+        "message"] == f"Instance {sid} has no tag 'db'"
+    assert tags_nova.put(f"/servers/{sid}/tags/a,b").json()["badRequest"][
+        "message"].startswith("Tag 'a,b' is invalid. It must be a non empty string")
+    # locked by its owner: metadata waits (409), a second lock changes nothing
+    assert act(demo_nova, sid, {"lock": None}).status_code == 202
+    assert act(demo_nova, sid, {"lock": None}).status_code == 202
+    locked = demo_nova.post(f"/servers/{sid}/metadata", json={"metadata": {"a": "1"}})
+    assert locked.status_code == 409
+    assert locked.json()["conflictingRequest"]["message"] == f"Instance {sid} is locked"
+    actions = [a["action"] for a in demo_nova.get(
+        f"/servers/{sid}/os-instance-actions").json()["instanceActions"]]
+    assert actions == ["lock", "create"]
+    lock_id = demo_nova.get(f"/servers/{sid}/os-instance-actions").json()[
+        "instanceActions"][0]["request_id"]
+    events = nova.get(f"/servers/{sid}/os-instance-actions/{lock_id}").json()[
+        "instanceAction"]["events"]
+    assert [(e["event"], e["result"]) for e in events] == [("api_lock", "Success")]
+    assert act(demo_nova, sid, {"unlock": None}).status_code == 202
+    assert tags_nova.delete(f"/servers/{sid}").status_code == 204
+    tags_nova.close()
