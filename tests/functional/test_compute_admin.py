@@ -217,3 +217,26 @@ def test_quota_sets_limit_a_project_and_show_its_usage(cloud: RunningCloud,
         assert member.delete(f"/servers/{first['id']}").status_code == 204
     classes = nova.get("/os-quota-class-sets/default").json()["quota_class_set"]
     assert classes["instances"] == 10
+
+
+
+def test_a_project_s_quota_set_limits_key_pairs_and_metadata_items(
+        cloud: RunningCloud, nova: httpx.Client, image: str) -> None:
+    project_id, token = new_project_member(cloud, "quota-items")
+    assert nova.put(f"/os-quota-sets/{project_id}", json={"quota_set": {
+        "key_pairs": 1, "metadata_items": 1}}).status_code == 200
+    with compute_client(cloud, "", token=token) as member:
+        assert member.post("/os-keypairs", json={"keypair": {
+            "name": "one"}}).status_code == 201
+        second = member.post("/os-keypairs", json={"keypair": {"name": "two"}})
+        assert second.status_code == 403, second.text
+        assert "too many key pairs" in second.json()["forbidden"]["message"]
+        crowded = member.post("/servers", json={"server": {
+            "name": "meta", "imageRef": image, "flavorRef": "42", "networks": "none",
+            "metadata": {"a": "1", "b": "2"}}})
+        assert crowded.status_code == 403, crowded.text
+        server = create_server(member, image, metadata={"a": "1"})
+        wait_status(member, server["id"], {"ACTIVE"})  # nova changes settled servers only
+        more = member.post(f"/servers/{server['id']}/metadata", json={"metadata": {"b": "2"}})
+        assert more.status_code == 403, more.text
+        assert member.delete(f"/servers/{server['id']}").status_code == 204

@@ -36,7 +36,7 @@ class ComputeAgent:
         self.driver: ComputeDriver = driver or FakeComputeDriver(self.capacity)
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: set[str] = set()  # servers being built here now
-        self._acting: set[str] = set()  # servers with a power action under way here
+        self._acting: set[str] = set()  # servers a power action is under way on here now
 
     # ------------------------------------------------------------ life
     async def start(self) -> None:
@@ -64,7 +64,7 @@ class ComputeAgent:
 
     async def _heartbeat(self) -> None:
         reports = 0
-        await self._safely(self.resync)
+        await self._safely(self.resync_after_start)
         while True:
             await asyncio.sleep(self.settings.report_interval)
             reports += 1
@@ -91,17 +91,26 @@ class ComputeAgent:
         else:
             await self.bus.cast(CONDUCTOR_TOPIC, "report_host", **state)
 
-    async def resync(self) -> None:
-        """Finish what the conductor says is under way here."""
-        work = await self._call("work_for_host", host=self.host)
+    async def resync_after_start(self) -> None:
+        """Everything under way before this agent started: no message about it is coming
+        any more (a message that still comes finds the work done)."""
+        await self.resync(older_than=0.0)
+
+    async def resync(self, older_than: float | None = None) -> None:
+        """Finish what the conductor says is under way here: builds, deletes, and power
+        actions whose message was lost (a restart) are done again, as nova-compute does
+        on start, so no server keeps a task state forever."""
+        if older_than is None:
+            older_than = self.settings.report_interval
+        work = await self._call("work_for_host", host=self.host, older_than=older_than)
         for server_id in work["build"]:
             if server_id not in self._busy:
                 await self.build_server(server_id)
         for server_id in work["delete"]:
             await self.delete_server(server_id)
-        for message in work.get("actions", []):  # the driver calls are idempotent
-            if message["server_id"] not in self._acting:
-                await self.server_action(**message)
+        for action in work["actions"]:
+            if action["server_id"] not in self._acting:
+                await self.server_action(**action)
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
         return await self.bus.call(CONDUCTOR_TOPIC, method, timeout=RPC_TIMEOUT, **kwargs)
@@ -243,7 +252,8 @@ class ComputeAgent:
             self._acting.discard(server_id)
 
     async def _act(self, server_id: str, driver_call: str, task_state: str, vm_state: str,
-                   power_state: int, event: str, hard: bool, request_id: str | None) -> None:
+                   power_state: int, event: str, hard: bool, request_id: str | None,
+                   ) -> None:
         await self._call("action_event", server_id=server_id, event=event, host=self.host,
                          request_id=request_id)
         try:

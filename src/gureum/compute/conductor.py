@@ -115,20 +115,23 @@ class Conductor:
             node.disk_allocation_ratio = settings.disk_allocation_ratio
             node.updated_at = utcnow()
 
-    async def work_for_host(self, host: str) -> dict[str, list[Any]]:
-        """What is under way on a host: the agent finishes it after a restart (builds,
-        deletes, and the power actions it was asked for, as their messages again)."""
+    async def work_for_host(self, host: str, older_than: float = 0.0) -> dict[str, Any]:
+        """What is under way on a host: the agent finishes it after a restart. Power
+        actions count once they are older than `older_than` seconds (younger ones may
+        still be on their way to the agent)."""
+        cutoff = utcnow() - timedelta(seconds=older_than)
         async with self.db.session() as session:
             rows = list(await session.execute(select(
-                Server.id, Server.vm_state, Server.task_state).where(
+                Server.id, Server.vm_state, Server.task_state, Server.updated_at).where(
                 Server.host == host, Server.deleted.is_(False))))
         return {"build": [r.id for r in rows if r.vm_state == "building"
                           and r.task_state != "deleting"],
                 "delete": [r.id for r in rows if r.task_state == "deleting"],
+                "actions": [{"server_id": r.id, **action_message(BY_TASK_STATE[r.task_state])}
+                            for r in rows if r.task_state in BY_TASK_STATE
+                            and r.updated_at <= cutoff],
                 "running": [r.id for r in rows if r.vm_state not in ("building", "error")
-                            and r.task_state != "deleting"],
-                "actions": [action_message(r.id, BY_TASK_STATE[r.task_state], None)
-                            for r in rows if r.task_state in BY_TASK_STATE]}
+                            and r.task_state != "deleting"]}
 
     # ------------------------------------------------------------ building
     async def build_request(self, server_id: str, host: str,

@@ -49,6 +49,7 @@ async def create_keypair(req: Request, manager: ComputeManager) -> Any:
     spec = req.body["keypair"]
     key_type = spec.get("type", "ssh")
     row, private = await manager.create_keypair(_owner(req, spec.get("user_id")),
+                                                req.context.project_id or "",
                                                 spec["name"], key_type,
                                                 spec.get("public_key"))
     body = views.keypair(row, version(req), detail=False)

@@ -55,19 +55,16 @@ ACTIONS = {
     "suspend": Action("suspend", ("active",), "suspending", "suspend", "suspended", 7),
     "resume": Action("resume", ("suspended",), "resuming", "resume", "active", 1),
 }
+# the action a task state belongs to: what an agent redoes when it finds one unfinished
+BY_TASK_STATE = {a.task_state: a for a in ACTIONS.values()}
 
 
-def action_message(server_id: str, key: str, request_id: str | None) -> dict[str, Any]:
-    """The agent's `server_action` message for one of ACTIONS."""
-    action = ACTIONS[key]
-    return {"server_id": server_id, "driver_call": action.method,
-            "task_state": action.task_state, "vm_state": action.vm_state,
-            "power_state": action.power_state, "hard": key == "reboot:HARD",
-            "request_id": request_id, "event": f"compute_{action.name}_instance"}
-
-
-# an action's task state → the action, to finish one a restarted agent left under way
-BY_TASK_STATE = {action.task_state: key for key, action in ACTIONS.items()}
+def action_message(action: Action) -> dict[str, Any]:
+    """The arguments of the agent's `server_action` for this action."""
+    return {"driver_call": action.method, "task_state": action.task_state,
+            "vm_state": action.vm_state, "power_state": action.power_state,
+            "hard": action.task_state == "rebooting_hard",
+            "event": f"compute_{action.name}_instance"}
 
 
 class ServerActions(ManagerBase):
@@ -77,11 +74,13 @@ class ServerActions(ManagerBase):
         async with self.db.session() as session:
             row = await self.server_for(session, context, server_id)
             check_unlocked(context, row)
+            if not row.host:  # never placed (no valid host): no agent could do it
+                raise errors.InstanceNotReady(server_id=server_id)
             await begin_action(session, row, action)
             await record_action(session, row, action.name, context)
             host = row.host
-        await self.bus.cast(compute_topic(host or ""), "server_action",
-                            **action_message(server_id, key, context.request_id))
+        await self.bus.cast(compute_topic(host), "server_action", server_id=server_id,
+                            request_id=context.request_id, **action_message(action))
 
     async def lock_server(self, context: RequestContext, server_id: str,
                           reason: str | None = None) -> None:

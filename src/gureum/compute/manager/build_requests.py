@@ -17,6 +17,7 @@ from gureum.clients.network import NetworkError
 from gureum.compute import errors
 from gureum.compute.drivers.fake import BEHAVIOUR_KEY
 from gureum.compute.manager.base import ManagerBase, is_admin
+from gureum.compute.manager.quotas import Quotas
 from gureum.compute.models import Aggregate, ComputeService, Flavor, Keypair
 from gureum.core.context import RequestContext
 from gureum.core.errors import Forbidden
@@ -86,7 +87,7 @@ def check_user_data(user_data: str | None) -> None:
         raise errors.InvalidInput(reason="User data needs to be valid base 64.") from exc
 
 
-class BuildRequests(ManagerBase):
+class BuildRequests(Quotas, ManagerBase):
     async def check_build(self, context: RequestContext, spec: dict[str, Any],
                           flavor: Flavor, networks_required: bool) -> BuildRequest:
         image = await self._image(context, root_image(spec), flavor)
@@ -100,7 +101,7 @@ class BuildRequests(ManagerBase):
             request.key_data = await self._key(context, spec["key_name"])
         check_user_data(spec.get("user_data"))
         check_metadata(context, spec.get("metadata") or {},
-                       self.settings.quotas.get("metadata_items", -1))
+                       await self.metadata_items_limit(context.project_id or ""))
         request.zone, request.forced_host = await self._zone(
             context, spec.get("availability_zone"))
         return request

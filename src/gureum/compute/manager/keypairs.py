@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from gureum.compute import errors
 from gureum.compute.manager.base import ManagerBase
+from gureum.compute.manager.quotas import Quotas
 from gureum.compute.models import Keypair
 from gureum.core.db import IntegrityError
 
@@ -60,7 +61,7 @@ def generate(key_type: str, name: str) -> tuple[str, str]:
     return private, f"{public} Generated-by-Nova"
 
 
-class Keypairs(ManagerBase):
+class Keypairs(Quotas, ManagerBase):
     async def list_keypairs(self, user_id: str, limit: int | None = None,
                             marker: str | None = None) -> list[Keypair]:
         stmt = select(Keypair).where(Keypair.user_id == user_id).order_by(Keypair.name)
@@ -82,19 +83,21 @@ class Keypairs(ManagerBase):
             raise errors.KeypairNotFound(name=name, user_id=user_id)
         return row
 
-    async def create_keypair(self, user_id: str, name: str, key_type: str,
+    async def create_keypair(self, user_id: str, project_id: str, name: str, key_type: str,
                              public_key: str | None) -> tuple[Keypair, str | None]:
-        """The key pair, and its private key when it was generated here."""
+        """The key pair, and its private key when it was generated here (counted
+        against the key_pairs quota of the user in the project, as nova counts)."""
         private = None
         if public_key is None:
             private, public_key = generate(key_type, name)
         fingerprint = (x509_fingerprint(public_key) if key_type == "x509"
                        else ssh_fingerprint(public_key))
-        limit = self.settings.quotas.get("key_pairs", -1)
         row = Keypair(user_id=user_id, name=name, type=key_type,
                       public_key=public_key.strip(), fingerprint=fingerprint)
         try:
             async with self.db.session(lock=f"compute-keypairs:{user_id}") as session:
+                limit = (await self.quota_limits(session, project_id, user_id)).get(
+                    "key_pairs", -1)
                 count = len(list(await session.scalars(select(Keypair.id).where(
                     Keypair.user_id == user_id))))
                 if 0 <= limit <= count:

@@ -9,13 +9,14 @@ from gureum.compute import errors
 from gureum.compute.manager.actions import check_settled, check_unlocked
 from gureum.compute.manager.base import ManagerBase
 from gureum.compute.manager.build_requests import check_metadata
+from gureum.compute.manager.quotas import Quotas
 from gureum.compute.models import Server
 from gureum.core.context import RequestContext
 from gureum.core.db import utcnow
 from gureum.core.errors import NotFound
 
 
-class ServerMetadata(ManagerBase):
+class ServerMetadata(Quotas, ManagerBase):
     async def server_metadata(self, context: RequestContext, server_id: str,
                               ) -> dict[str, str]:
         return dict((await self.show_server(context, server_id)).metadata_)
@@ -28,8 +29,8 @@ class ServerMetadata(ManagerBase):
             check_unlocked(context, row)
             check_settled(row, "update metadata")
             metadata = dict(items) if replace else {**row.metadata_, **items}
-            check_metadata(context, items, self.settings.quotas.get("metadata_items", -1))
-            limit = self.settings.quotas.get("metadata_items", -1)
+            limit = await self.metadata_items_limit(row.project_id)
+            check_metadata(context, items, limit)
             if 0 <= limit < len(metadata):
                 raise errors.QuotaExceeded("Quota exceeded for metadata items",
                                            resources="metadata")

@@ -30,6 +30,11 @@ class Quotas(ManagerBase):
             limits[row.resource] = row.hard_limit
         return limits
 
+    async def metadata_items_limit(self, project_id: str) -> int:
+        """How many metadata items a server of the project may have (-1: no limit)."""
+        async with self.db.session() as session:
+            return (await self.quota_limits(session, project_id)).get("metadata_items", -1)
+
     async def quota_usage(self, session: AsyncSession, project_id: str,
                           user_id: str | None = None) -> dict[str, int]:
         stmt = select(func.count(Server.id), func.coalesce(func.sum(Server.vcpus), 0),

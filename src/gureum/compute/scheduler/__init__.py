@@ -85,12 +85,28 @@ class ComputeScheduler:
                 await self._task
 
     async def _heartbeat(self) -> None:
+        # The first resync waits one interval, so the hosts have reported after a restart
+        # (a server is not sent to ERROR for want of hosts that are still starting).
         while True:
             await asyncio.sleep(self.settings.report_interval)
             try:
                 await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
+                await self.resync(older_than=self.settings.report_interval)
             except Exception as exc:
-                log.warning("compute scheduler could not report: %s", exc)
+                log.warning("compute scheduler could not report or resync: %s", exc)
+
+    async def resync(self, older_than: float) -> None:
+        """Place the servers still waiting for a host `older_than` seconds after they
+        asked (their message was lost to a restart). Safe with several schedulers: a
+        server is placed once, by a conditional update."""
+        cutoff = utcnow() - timedelta(seconds=older_than)
+        async with self.db.session() as session:
+            waiting = list(await session.scalars(select(Server.id).where(
+                Server.deleted.is_(False), Server.host.is_(None),
+                Server.vm_state == "building", Server.task_state == "scheduling",
+                Server.updated_at <= cutoff).order_by(Server.created_at)))
+        for server_id in waiting:
+            await self.schedule_server(server_id)
 
     # ------------------------------------------------------------ placing
     async def schedule_server(self, server_id: str, request_id: str | None = None) -> None:
