@@ -98,7 +98,7 @@ def test_flavors_keypairs_and_a_server_on_a_network(admin: OpenStackCLI, demo: O
     clouds = yaml.safe_load((state / "clouds.yaml").read_text())["clouds"]
     base = clouds["gureum"]["auth"]["auth_url"].removesuffix("/identity")
     metadata_url = f"{base}/metadata/openstack/latest"
-    signed = {"X-Instance-ID": server["id"],
+    signed = {"X-Instance-ID": server["id"], "X-Tenant-ID": server["project_id"],
               "X-Instance-ID-Signature": sign(secret, server["id"])}
     meta = httpx.get(f"{metadata_url}/meta_data.json", headers=signed).json()
     assert (meta["uuid"], meta["name"], meta["meta"]) == (server["id"], "cli-server",
