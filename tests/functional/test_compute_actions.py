@@ -74,6 +74,15 @@ def test_power_actions_move_states_as_nova_does(demo_nova: httpx.Client, image: 
     assert [a["action"] for a in actions] == ["resume", "suspend", "unpause", "pause",
                                               "reboot", "reboot", "start", "stop", "create"]
     assert demo_nova.delete(f"/servers/{sid}").status_code == 204
+    deadline = time.monotonic() + 15
+    while demo_nova.get(f"/servers/{sid}").status_code != 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # a deleted server's actions stay readable from 2.21, not before
+    after = demo_nova.get(f"/servers/{sid}/os-instance-actions").json()["instanceActions"]
+    assert [a["action"] for a in after][:2] == ["delete", "resume"]
+    assert demo_nova.get(f"/servers/{sid}/os-instance-actions", headers={
+        "OpenStack-API-Version": "compute 2.20"}).status_code == 404
 
 
 def test_events_locks_reset_state_and_console(nova: httpx.Client, demo_nova: httpx.Client,

@@ -3,6 +3,7 @@ groups and the console log; and the instance actions that record them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
@@ -71,18 +72,27 @@ async def _other_action(req: Request, manager: ComputeManager, name: str,
 
 
 # ------------------------------------------------------------------ instance actions
+async def actions_target(req: Request, manager: ComputeManager) -> Mapping[str, Any]:
+    """The server the actions are of: a deleted one's too from 2.21."""
+    row = await manager.show_any_server(req.context, req.params["server_id"],
+                                        deleted=version(req) >= (2, 21))
+    return {"project_id": row.project_id, "user_id": row.user_id}
+
+
 @router.get("/os-instance-actions", policy=P + "os-instance-actions:list",
-            target=server_target)
+            target=actions_target)
 async def list_instance_actions(req: Request, manager: ComputeManager) -> dict[str, Any]:
-    rows = await manager.list_instance_actions(req.context, req.params["server_id"])
+    rows = await manager.list_instance_actions(req.context, req.params["server_id"],
+                                               deleted=version(req) >= (2, 21))
     return {"instanceActions": [views.instance_action(r, version(req)) for r in rows]}
 
 
 @router.get("/os-instance-actions/{request_id}", policy=P + "os-instance-actions:show",
-            target=server_target)
+            target=actions_target)
 async def show_instance_action(req: Request, manager: ComputeManager) -> dict[str, Any]:
-    row, events = await manager.show_instance_action(req.context, req.params["server_id"],
-                                                     req.params["request_id"])
+    row, events = await manager.show_instance_action(
+        req.context, req.params["server_id"], req.params["request_id"],
+        deleted=version(req) >= (2, 21))
     body = views.instance_action(row, version(req))
     # events are for admins (with tracebacks); others see them from 2.51, which is not
     # served yet

@@ -238,19 +238,26 @@ def action_body(body: dict[str, Any]) -> tuple[str, Any]:
 
 
 class InstanceActions(ManagerBase):
-    async def list_instance_actions(self, context: RequestContext, server_id: str,
-                                    ) -> list[InstanceAction]:
+    async def show_any_server(self, context: RequestContext, server_id: str,
+                              deleted: bool) -> Server:
+        """The server, deleted ones too when asked (instance actions from 2.21)."""
         async with self.db.session() as session:
-            await self.server_for(session, context, server_id, deleted=True)
+            return await self.server_for(session, context, server_id, deleted=deleted)
+
+    async def list_instance_actions(self, context: RequestContext, server_id: str,
+                                    deleted: bool = True) -> list[InstanceAction]:
+        """A server's actions, newest first (a deleted server's too, from 2.21)."""
+        async with self.db.session() as session:
+            await self.server_for(session, context, server_id, deleted=deleted)
             return list(await session.scalars(select(InstanceAction).where(
                 InstanceAction.server_id == server_id).order_by(
                 InstanceAction.start_time.desc(), InstanceAction.id.desc())))
 
     async def show_instance_action(self, context: RequestContext, server_id: str,
-                                   request_id: str,
+                                   request_id: str, deleted: bool = True,
                                    ) -> tuple[InstanceAction, list[InstanceActionEvent]]:
         async with self.db.session() as session:
-            await self.server_for(session, context, server_id, deleted=True)
+            await self.server_for(session, context, server_id, deleted=deleted)
             row = (await session.scalars(select(InstanceAction).where(
                 InstanceAction.server_id == server_id,
                 InstanceAction.request_id == request_id))).first()
