@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -235,6 +236,15 @@ def test_task_states_refuse_in_nova_words_and_a_hard_reboot_takes_over(
                 {"os-getConsoleOutput": {"length": -2}},
                 {"os-stop": None, "os-start": None}):
         assert act(nova, sid, bad).status_code == 400, bad
+    portless = act(demo_nova, sid, {"addSecurityGroup": {"name": "default"}})
+    assert portless.json()["itemNotFound"]["message"] == (
+        f"instance_id {sid} could not be found as device id on any ports")
+    # of racing stops exactly one wins: the move to powering-off is conditional
+    with ThreadPoolExecutor(5) as pool:
+        codes = sorted(pool.map(lambda _: act(demo_nova, sid, {"os-stop": None}).status_code,
+                                range(5)))
+    assert codes == [202, 409, 409, 409, 409]
+    settle(demo_nova, sid, "SHUTOFF")
     unknown = act(demo_nova, sid, {"os-fly": None})
     assert unknown.json()["badRequest"]["message"] == "There is no such action: os-fly"
     assert act(demo_nova, sid, {"os-getConsoleOutput": {"length": "0"}}).json() == {
