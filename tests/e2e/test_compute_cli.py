@@ -98,7 +98,7 @@ def test_flavors_keypairs_and_a_server_on_a_network(admin: OpenStackCLI, demo: O
     clouds = yaml.safe_load((state / "clouds.yaml").read_text())["clouds"]
     base = clouds["gureum"]["auth"]["auth_url"].removesuffix("/identity")
     metadata_url = f"{base}/metadata/openstack/latest"
-    signed = {"X-Instance-ID": server["id"],
+    signed = {"X-Instance-ID": server["id"], "X-Tenant-ID": server["project_id"],
               "X-Instance-ID-Signature": sign(secret, server["id"])}
     meta = httpx.get(f"{metadata_url}/meta_data.json", headers=signed).json()
     assert (meta["uuid"], meta["name"], meta["meta"]) == (server["id"], "cli-server",
@@ -121,7 +121,8 @@ def test_no_network_auto_topology_and_min_max(demo: OpenStackCLI, image: str) ->
         demo.run("server", "delete", name)
 
 
-def test_lifecycle_actions_properties_console_and_events(demo: OpenStackCLI) -> None:
+def test_lifecycle_actions_properties_console_and_events(admin: OpenStackCLI,
+                                                         demo: OpenStackCLI) -> None:
     for action, status in (("stop", "SHUTOFF"), ("start", "ACTIVE"), ("reboot", "ACTIVE"),
                            ("pause", "PAUSED"), ("unpause", "ACTIVE"),
                            ("suspend", "SUSPENDED"), ("resume", "ACTIVE")):
@@ -138,10 +139,27 @@ def test_lifecycle_actions_properties_console_and_events(demo: OpenStackCLI) -> 
     assert shown["tags"] == ["web"]
     console = demo.run("console", "log", "show", "cli-server").stdout
     assert "Booting cli-server" in console
-    actions = [e["Action"] for e in demo.json("server", "event", "list", "cli-server")]
-    assert actions[:8] == ["unlock", "lock", "resume", "suspend", "unpause", "pause",
-                           "reboot", "start"]
+    last = demo.run("console", "log", "show", "--lines", "1", "cli-server").stdout
+    assert last.strip().endswith("Resumed.") and len(last.strip().splitlines()) == 1
+    # a locked server refuses its owner's actions until unlocked
+    demo.run("server", "lock", "cli-server")
+    refused = demo.run("server", "stop", "cli-server", check=False)
+    assert refused.returncode != 0 and "is locked" in refused.stderr
+    demo.run("server", "unlock", "cli-server")
+    demo.run("--os-compute-api-version", "2.26", "server", "unset", "--property", "color",
+             "--tag", "web", "cli-server")
+    shown = demo.json("--os-compute-api-version", "2.26", "server", "show", "cli-server")
+    assert shown["properties"] == {"purpose": "e2e"} and shown["tags"] == []
+    events = demo.json("server", "event", "list", "cli-server")
+    actions = [e["Action"] for e in events]
+    assert actions[:10] == ["unlock", "lock", "unlock", "lock", "resume", "suspend",
+                            "unpause", "pause", "reboot", "start"]
     assert actions[-1] == "create"
+    # an admin sees the events of the agent's work
+    stop = next(e["Request ID"] for e in events if e["Action"] == "stop")
+    shown_event = admin.json("server", "event", "show", shown["id"], stop)
+    assert [(e["event"], e["result"]) for e in shown_event["events"]] == [
+        ("compute_stop_instance", "Success")]
 
 
 def test_groups_hosts_services_quota_and_errors(admin: OpenStackCLI, demo: OpenStackCLI,

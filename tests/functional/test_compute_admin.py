@@ -257,6 +257,7 @@ def test_a_project_s_quota_set_limits_key_pairs_and_metadata_items(
             "metadata": {"a": "1", "b": "2"}}})
         assert crowded.status_code == 403, crowded.text
         server = create_server(member, image, metadata={"a": "1"})
+        wait_status(member, server["id"], {"ACTIVE"})  # nova changes settled servers only
         more = member.post(f"/servers/{server['id']}/metadata", json={"metadata": {"b": "2"}})
         assert more.status_code == 403, more.text
         assert member.delete(f"/servers/{server['id']}").status_code == 204

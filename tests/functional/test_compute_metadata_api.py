@@ -46,7 +46,27 @@ def test_a_server_reads_its_own_metadata(cloud: RunningCloud) -> None:
         assert {a["addr"] for entries in shown["addresses"].values()
                 for a in entries} == addresses
         assert network["links"][0]["ethernet_mac_address"]
-        assert md.get("/openstack/latest/vendor_data2.json", headers=signed).json() == {}
+        assert md.get("/openstack/latest/vendor_data2.json", headers=signed).json() == {
+            "static": {}}
+        assert meta["hostname"].endswith(".novalocal")  # nova's default dhcp_domain
+        assert meta["devices"] == [] and meta["dedicated_cpus"] == []
+        # older metadata versions say less, as nova's did then
+        folsom = md.get("/openstack/2012-08-10/meta_data.json", headers=signed).json()
+        assert "random_seed" not in folsom and "project_id" not in folsom
+        assert md.get("/openstack/2012-08-10", headers=signed).text.splitlines() == [
+            "meta_data.json", "user_data"]
+        assert md.get("/openstack/2012-08-10/network_data.json",
+                      headers=signed).status_code == 404
+        assert md.get("/openstack/1999-01-01/meta_data.json", headers=signed).status_code == 404
+        # the guest posts its encrypted password once
+        assert md.get("/openstack/latest/password", headers=signed).text == ""
+        assert md.post("/openstack/latest/password", headers=signed,
+                       content=b"c2VjcmV0").status_code == 200
+        assert md.post("/openstack/latest/password", headers=signed,
+                       content=b"again").status_code == 409
+        assert md.get("/openstack/latest/password", headers=signed).text == "c2VjcmV0"
+        assert md.post("/openstack/latest/password", headers=signed,
+                       content=b"x" * 300).status_code in (400, 409)
         ec2 = md.get("/latest/meta-data/", headers=signed).text.splitlines()
         assert "instance-id" in ec2 and "public-keys/" in ec2
         assert md.get("/latest/meta-data/public-keys", headers=signed).text == \
@@ -56,9 +76,18 @@ def test_a_server_reads_its_own_metadata(cloud: RunningCloud) -> None:
         assert md.get("/latest/user-data", headers=signed).content.startswith(b"#!/bin/sh")
         # unsigned, badly signed, or another project's: refused
         assert md.get("/openstack/latest/meta_data.json").status_code == 400
+        unsigned = {k: v for k, v in signed.items() if k != "X-Instance-ID-Signature"}
+        missing = md.get("/openstack/latest/meta_data.json", headers=unsigned)
+        assert (missing.status_code, missing.text) == (
+            400, "X-Instance-ID-Signature header is missing from request.")
+        no_tenant = {k: v for k, v in signed.items() if k != "X-Tenant-ID"}
+        assert md.get("/openstack/latest/meta_data.json", headers=no_tenant
+                      ).status_code == 400
         forged = {**signed, "X-Instance-ID-Signature": sign("guess", sid)}
         assert md.get("/openstack/latest/meta_data.json", headers=forged).status_code == 403
         other = {**signed, "X-Tenant-ID": "someone-else"}
         assert md.get("/openstack/latest/meta_data.json", headers=other).status_code == 404
     with compute_client(cloud, "demo") as nova:
         assert nova.delete(f"/servers/{sid}").status_code == 204
+        # demo's key pairs are counted elsewhere
+        assert nova.delete(f"/os-keypairs/{key['name']}").status_code == 204

@@ -112,3 +112,48 @@ class InstanceNotReady(Conflict):
 
 class InstanceActionNotFound(NotFound):
     message = "Action for request_id {request_id} on instance {server_id} not found"
+
+
+# addSecurityGroup / removeSecurityGroup, in nova's words
+class SecurityGroupNotFoundForProject(NotFound):
+    message = "Security group {name} is not found for project {project_id}"
+
+
+class SecurityGroupNotUnique(Conflict):
+    message = "Multiple security_group matches found for name '{name}', use an ID to be " \
+              "more specific."
+
+
+class SecurityGroupPortsMissing(NotFound):
+    message = "instance_id {server_id} could not be found as device id on any ports"
+
+
+class SecurityGroupCannotBeApplied(BadRequest):
+    message = "Network requires port_security_enabled and subnet associated in order to " \
+              "apply security groups."
+
+
+class SecurityGroupNotAssociated(NotFound):
+    message = "Security group {name} not associated with the instance {server_id}"
+
+
+# server tags
+class InvalidTag(BadRequest):
+    message = "Tag '{tag}' is invalid. It must be a non empty string without characters " \
+              "'/' and ','. Validation error message: {reason}"
+
+
+class ServerTagNotFound(NotFound):
+    message = "Server {server_id} has no tag '{tag}'"
+
+
+class InstanceTagNotFound(NotFound):
+    message = "Instance {server_id} has no tag '{tag}'"
+
+
+class TooManyTags(BadRequest):
+    message = "The number of tags exceeded the per-server limit {limit}"
+
+
+class NoSuchAction(BadRequest):
+    message = "There is no such action: {name}"

@@ -25,8 +25,17 @@ from gureum.compute.manager import ComputeManager
 from gureum.compute.models import Keypair, Server
 from gureum.compute.views import instance_name
 
+FOLSOM = "2012-08-10"
 OPENSTACK_VERSIONS = ("2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15",
-                      "2016-06-30", "2016-10-06", "2017-02-22", "2018-08-27", "2020-10-14")
+                      "2016-06-30", "2016-10-06", "2017-02-22", "2018-08-27", "2020-10-14",
+                      "2025-04-04")
+# the releases whose metadata versions added something (nova's names for them)
+GRIZZLY, HAVANA, LIBERTY, NEWTON_ONE, NEWTON_TWO, VICTORIA = (
+    "2013-04-04", "2013-10-17", "2015-10-15", "2016-06-30", "2016-10-06", "2020-10-14")
+# nova's [api] dhcp_domain default: the hostname a guest is told is qualified with it
+DHCP_DOMAIN = "novalocal"
+# what a guest may post as its encrypted password (nova's limit)
+MAX_PASSWORD_SIZE = 256
 EC2_VERSIONS = ("1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10",
                 "2007-12-15", "2008-02-01", "2008-09-01", "2009-04-04")
 
@@ -57,16 +66,24 @@ class MetadataAPI:
 
     # ------------------------------------------------------------ who is asking
     async def instance(self, request: Request) -> Server | Response:
+        """The instance the proxy names, as nova's handler checks it: every header there
+        (400), the signature right (403), the instance the tenant's (404)."""
         instance_id = request.headers.get("x-instance-id")
-        signature = request.headers.get("x-instance-id-signature", "")
-        if not instance_id:
-            return PlainTextResponse("X-Instance-ID header is missing from request.", 400)
+        signature = request.headers.get("x-instance-id-signature")
+        tenant = request.headers.get("x-tenant-id")
+        for header, value in (("X-Instance-ID", instance_id),
+                              ("X-Instance-ID-Signature", signature), ("X-Tenant-ID", tenant)):
+            if value is None:
+                return PlainTextResponse(f"{header} header is missing from request.", 400)
+            if len(request.headers.getlist(header)) > 1:
+                return PlainTextResponse(f"Multiple {header} headers found within "
+                                         "request.", 400)
+        assert instance_id is not None and signature is not None
         if not hmac.compare_digest(sign(self.secret, instance_id), signature):
             return PlainTextResponse("Invalid proxy request signature.", 403)
         async with self.manager.db.session() as session:
             row = await session.get(Server, instance_id)
-        tenant = request.headers.get("x-tenant-id")
-        if row is None or row.deleted or (tenant and tenant != row.project_id):
+        if row is None or row.deleted or tenant != row.project_id:
             return PlainTextResponse("Not Found", 404)
         return row
 
@@ -81,10 +98,16 @@ class MetadataAPI:
         found = await self.instance(request)
         if isinstance(found, Response):
             return found
-        items = ["meta_data.json", "password", "vendor_data.json", "network_data.json",
-                 "vendor_data2.json"]
+        version = request.path_params["version"].rstrip("/")
+        if version not in (*OPENSTACK_VERSIONS, "latest"):
+            return PlainTextResponse("Not Found", 404)
+        items = ["meta_data.json"]
         if found.user_data:
             items.append("user_data")
+        for since, item in ((GRIZZLY, "password"), (HAVANA, "vendor_data.json"),
+                            (LIBERTY, "network_data.json"), (NEWTON_TWO, "vendor_data2.json")):
+            if since_version(since, version):
+                items.append(item)
         return PlainTextResponse("\n".join(items))
 
     async def openstack_item(self, request: Request) -> Response:
@@ -92,10 +115,14 @@ class MetadataAPI:
         if isinstance(found, Response):
             return found
         version, item = request.path_params["version"], request.path_params["item"]
-        if version not in (*OPENSTACK_VERSIONS, "latest"):
+        available = {"meta_data.json": FOLSOM, "user_data": FOLSOM, "password": GRIZZLY,
+                     "vendor_data.json": HAVANA, "network_data.json": LIBERTY,
+                     "vendor_data2.json": NEWTON_TWO}
+        if (version not in (*OPENSTACK_VERSIONS, "latest") or item not in available
+                or not since_version(available[item], version)):
             return PlainTextResponse("Not Found", 404)
         if item == "meta_data.json":
-            return JSONResponse(await self.meta_data(found))
+            return JSONResponse(await self.meta_data(found, version))
         if item == "user_data":
             if not found.user_data:
                 return PlainTextResponse("Not Found", 404)
@@ -103,11 +130,25 @@ class MetadataAPI:
                             media_type="application/octet-stream")
         if item == "network_data.json":
             return JSONResponse(await self.network_data(found))
-        if item in ("vendor_data.json", "vendor_data2.json"):
+        if item == "vendor_data.json":  # nova's StaticJSON provider, with no file
             return JSONResponse({})
-        if item == "password":
-            return PlainTextResponse("")
-        return PlainTextResponse("Not Found", 404)
+        if item == "vendor_data2.json":  # each provider's under its name
+            return JSONResponse({"static": {}})
+        return await self.password(request, found)
+
+    async def password(self, request: Request, row: Server) -> Response:
+        """The guest posts its (encrypted) password once; it reads it back."""
+        if request.method == "GET":
+            return PlainTextResponse(row.system_metadata.get("password", ""))
+        body = (await request.body()).decode(errors="replace")
+        if len(body) > MAX_PASSWORD_SIZE:
+            return PlainTextResponse("Request is too large.", 400)
+        async with self.manager.db.session(lock=f"compute-password:{row.id}") as session:
+            current = await session.get(Server, row.id)
+            if current is None or current.system_metadata.get("password"):
+                return PlainTextResponse("Password already set.", 409)
+            current.system_metadata = {**current.system_metadata, "password": body}
+        return PlainTextResponse("")
 
     async def keys(self, row: Server) -> list[dict[str, str]]:
         if not row.key_name:
@@ -118,15 +159,27 @@ class MetadataAPI:
         return [{"name": row.key_name, "type": key.type if key else "ssh",
                  "data": row.key_data or ""}]
 
-    async def meta_data(self, row: Server) -> dict[str, Any]:
+    async def meta_data(self, row: Server, version: str = "latest") -> dict[str, Any]:
+        """meta_data.json as nova writes it at that metadata version."""
+        body: dict[str, Any] = {"uuid": row.id}
+        if row.metadata_:
+            body["meta"] = dict(row.metadata_)
         keys = await self.keys(row)
-        return {"uuid": row.id, "meta": dict(row.metadata_),
-                "public_keys": {k["name"]: k["data"] for k in keys}, "keys": keys,
-                "hostname": row.hostname, "name": row.name,
-                "launch_index": row.launch_index,
-                "availability_zone": row.availability_zone or "",
-                "random_seed": base64.b64encode(os.urandom(512)).decode(),
-                "project_id": row.project_id, "devices": []}
+        if keys:
+            body["public_keys"] = {k["name"]: k["data"] for k in keys}
+            body["keys"] = keys
+        body.update({"hostname": qualified(row.hostname), "name": row.name,
+                     "launch_index": row.launch_index,
+                     "availability_zone": row.availability_zone or ""})
+        if since_version(GRIZZLY, version):
+            body["random_seed"] = base64.b64encode(os.urandom(512)).decode()
+        if since_version(LIBERTY, version):
+            body["project_id"] = row.project_id
+        if since_version(NEWTON_ONE, version):
+            body["devices"] = []  # no tagged devices (no volumes attached yet)
+        if since_version(VICTORIA, version):
+            body["dedicated_cpus"] = []  # the fake and plain KVM pin no CPUs
+        return body
 
     async def network_data(self, row: Server) -> dict[str, Any]:
         """neutron's view of the server's ports, as nova writes network_data.json."""
@@ -209,14 +262,23 @@ class MetadataAPI:
         return {
             "ami-id": row.image_ref, "ami-launch-index": str(row.launch_index),
             "ami-manifest-path": "FIXME",  # nova's own answer, kept for compatibility
-            "hostname": row.hostname,
+            "hostname": qualified(row.hostname),
             "instance-action": "none", "instance-id": instance_name(row),
             "instance-type": row.flavor.get("name", ""),
-            "local-hostname": row.hostname, "local-ipv4": fixed[0] if fixed else "",
-            "public-hostname": row.hostname, "public-ipv4": "",
+            "local-hostname": qualified(row.hostname), "local-ipv4": fixed[0] if fixed else "",
+            "public-hostname": qualified(row.hostname), "public-ipv4": "",
             "reservation-id": row.reservation_id,
             "security-groups": "\n".join(row.security_groups),
             "placement": {"availability-zone": row.availability_zone or ""},
             "block-device-mapping": {"ami": "vda", "root": "/dev/vda"},
             "public-keys": {str(i): {"openssh-key": k["data"]} for i, k in enumerate(keys)},
             "public-key-names": [k["name"] for k in keys]}
+
+
+def since_version(since: str, version: str) -> bool:
+    """Whether a metadata version (a date, or latest) has what that release added."""
+    return version == "latest" or version >= since
+
+
+def qualified(hostname: str) -> str:
+    return f"{hostname}.{DHCP_DOMAIN}" if DHCP_DOMAIN else hostname

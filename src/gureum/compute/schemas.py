@@ -139,7 +139,34 @@ REPLACE_TAGS = {"type": "object", "properties": {"tags": {
     "type": "array", "items": TAG, "maxItems": 50}}, "required": ["tags"],
     "additionalProperties": False}
 
-SERVER_ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1}
+# POST /servers/{id}/action: one action per body, each argument shaped as nova's schemas
+# shape it (actions nova takes without a schema accept any argument).
+_ACTION_ARGUMENTS: dict[str, Any] = {
+    "reboot": {"type": "object", "properties": {"type": {
+        "type": "string", "enum": ["HARD", "Hard", "hard", "SOFT", "Soft", "soft"]}},
+        "required": ["type"], "additionalProperties": False},
+    "os-getConsoleOutput": {"type": "object", "properties": {"length": {
+        "type": ["integer", "string", "null"], "pattern": "^-?[0-9]+$", "minimum": -1}},
+        "additionalProperties": False},
+    "os-resetState": {"type": "object", "properties": {"state": {
+        "type": "string", "enum": ["active", "error"]}},
+        "required": ["state"], "additionalProperties": False},
+    "addSecurityGroup": {"type": "object", "properties": {"name": {
+        "type": "string", "minLength": 1}}, "required": ["name"],
+        "additionalProperties": False},
+    "removeSecurityGroup": {"type": "object", "properties": {"name": {
+        "type": "string", "minLength": 1}}, "required": ["name"],
+        "additionalProperties": False},
+}
+SERVER_ACTION = {
+    "2.1": {"type": "object", "minProperties": 1, "maxProperties": 1,
+            "properties": _ACTION_ARGUMENTS},
+    # 2.73: a lock may say why
+    "2.73": {"type": "object", "minProperties": 1, "maxProperties": 1, "properties": {
+        **_ACTION_ARGUMENTS, "lock": {"type": ["object", "null"], "properties": {
+            "locked_reason": {"type": "string", "minLength": 1, "maxLength": 255}},
+            "additionalProperties": False}}},
+}
 
 SERVICE_UPDATE = {"type": "object", "properties": {
     "host": {"type": "string", "minLength": 1}, "binary": {"type": "string", "minLength": 1},

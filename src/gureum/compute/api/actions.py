@@ -3,6 +3,7 @@ groups and the console log; and the instance actions that record them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
@@ -33,21 +34,20 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
     name, argument = action_body(req.body)
     server_id = req.params["server_id"]
     if name not in POLICIES:
-        raise errors.InvalidInput(reason=f"Unsupported action {name}")
+        raise errors.NoSuchAction(name=name)
     target = await server_target(req, manager)
     req.enforce(P + POLICIES[name], target)
     if name == "reboot":
-        kind = str((argument or {}).get("type", "")).upper()
-        if kind not in ("SOFT", "HARD"):
-            raise errors.InvalidInput(reason="Argument 'type' for reboot must be a string "
-                                      "with value 'SOFT' or 'HARD'")
+        kind = argument["type"].upper()  # the schema allows SOFT, Soft, soft, HARD, …
         await manager.server_action(req.context, server_id, f"reboot:{kind}")
     elif name in ACTIONS:
         await manager.server_action(req.context, server_id, name)
     elif name == "os-getConsoleOutput":
-        length = (argument or {}).get("length")
-        output = await manager.console_output(req.context, server_id,
-                                              None if length in (None, -1) else int(length))
+        length = argument.get("length")
+        length = None if length is None else int(length)
+        if length is not None and length < -1:
+            raise errors.InvalidInput(reason=f"Invalid length {length}: -1 or more")
+        output = await manager.console_output(req.context, server_id, length)
         return {"output": output}
     else:
         await _other_action(req, manager, name, argument)
@@ -63,31 +63,36 @@ async def _other_action(req: Request, manager: ComputeManager, name: str,
     elif name == "unlock":
         await manager.unlock_server(req.context, server_id)
     elif name == "os-resetState":
-        state = (argument or {}).get("state")
-        if state not in ("active", "error"):
-            raise errors.InvalidInput(reason="Invalid state: must be 'active' or 'error'")
-        await manager.reset_state(req.context, server_id, state)
+        await manager.reset_state(req.context, server_id, argument["state"])
     else:
-        group = (argument or {}).get("name")
-        if not group:
-            raise errors.InvalidInput(reason="Missing parameter name")
-        await manager.change_security_group(req.context, server_id, group,
+        if not argument["name"].strip():
+            raise errors.InvalidInput(reason="Security group name cannot be empty")
+        await manager.change_security_group(req.context, server_id, argument["name"],
                                             add=name == "addSecurityGroup")
 
 
 # ------------------------------------------------------------------ instance actions
+async def actions_target(req: Request, manager: ComputeManager) -> Mapping[str, Any]:
+    """The server the actions are of: a deleted one's too from 2.21."""
+    row = await manager.show_any_server(req.context, req.params["server_id"],
+                                        deleted=version(req) >= (2, 21))
+    return {"project_id": row.project_id, "user_id": row.user_id}
+
+
 @router.get("/os-instance-actions", policy=P + "os-instance-actions:list",
-            target=server_target)
+            target=actions_target)
 async def list_instance_actions(req: Request, manager: ComputeManager) -> dict[str, Any]:
-    rows = await manager.list_instance_actions(req.context, req.params["server_id"])
+    rows = await manager.list_instance_actions(req.context, req.params["server_id"],
+                                               deleted=version(req) >= (2, 21))
     return {"instanceActions": [views.instance_action(r, version(req)) for r in rows]}
 
 
 @router.get("/os-instance-actions/{request_id}", policy=P + "os-instance-actions:show",
-            target=server_target)
+            target=actions_target)
 async def show_instance_action(req: Request, manager: ComputeManager) -> dict[str, Any]:
-    row, events = await manager.show_instance_action(req.context, req.params["server_id"],
-                                                     req.params["request_id"])
+    row, events = await manager.show_instance_action(
+        req.context, req.params["server_id"], req.params["request_id"],
+        deleted=version(req) >= (2, 21))
     body = views.instance_action(row, version(req))
     # events are for admins (with tracebacks); others see them from 2.51, which is not
     # served yet

@@ -37,15 +37,14 @@ async def replace_tags(req: Request, manager: ComputeManager) -> dict[str, Any]:
 @router.delete("", status=204, policy=P + "delete_all", target=server_target)
 async def delete_tags(req: Request, manager: ComputeManager) -> None:
     _since_226(req)
-    await manager.replace_tags(req.context, req.params["server_id"], [])
+    await manager.replace_tags(req.context, req.params["server_id"], [],
+                               action="delete tags")
 
 
 @router.get("/{tag}", status=204, policy=P + "show", target=server_target)
 async def check_tag(req: Request, manager: ComputeManager) -> None:
     _since_226(req)
-    if req.params["tag"] not in await manager.list_tags(req.context,
-                                                        req.params["server_id"]):
-        raise NotFound(f"Tag {req.params['tag']} could not be found.")
+    await manager.has_tag(req.context, req.params["server_id"], req.params["tag"])
 
 
 @router.put("/{tag}", policy=P + "update", target=server_target)

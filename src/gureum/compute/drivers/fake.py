@@ -92,7 +92,8 @@ class FakeComputeDriver(FaultInjection):
         return self.servers.get(server_id)
 
     async def console_output(self, server_id: str) -> str:
-        return "".join(f"{line}\n" for line in self.consoles.get(server_id, []))
+        # the last line is the login prompt, with no newline after it (as on a serial log)
+        return "\n".join(self.consoles.get(server_id, []))
 
     def _log(self, server_id: str, line: str) -> None:
         stamp = datetime.now(UTC).strftime("%H:%M:%S")

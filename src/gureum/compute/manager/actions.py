@@ -5,17 +5,19 @@ reports the end state through the conductor."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute import errors
-from gureum.compute.manager.base import ManagerBase, is_admin, record_action
+from gureum.compute.manager.base import ManagerBase, is_admin, record_action, record_event
 from gureum.compute.messages import compute_topic
 from gureum.compute.models import InstanceAction, InstanceActionEvent, Server
 from gureum.core.context import RequestContext
-from gureum.core.db import transition, utcnow
+from gureum.core.db import utcnow
 from gureum.core.errors import Forbidden
 
 
@@ -30,14 +32,24 @@ class Action:
     method: str  # the driver's
     vm_state: str  # after
     power_state: int  # after
+    # the task states it may interrupt (a hard reboot takes over from a soft one)
+    task_states: tuple[str | None, ...] = (None,)
+
+    def allows(self, row: Server) -> bool:
+        return row.vm_state in self.vm_states and row.task_state in self.task_states
+
+
+# nova's task_states.ALLOW_REBOOT
+ALLOW_REBOOT = (None, "rebooting", "reboot_pending", "reboot_started", "resuming",
+                "rebooting_hard", "unpausing", "pausing", "suspending")
 
 
 ACTIONS = {
     "os-stop": Action("stop", ("active", "error"), "powering-off", "power_off", "stopped", 4),
     "os-start": Action("start", ("stopped",), "powering-on", "power_on", "active", 1),
-    "reboot:SOFT": Action("reboot", ("active",), "reboot_started", "reboot", "active", 1),
+    "reboot:SOFT": Action("reboot", ("active",), "rebooting", "reboot", "active", 1),
     "reboot:HARD": Action("reboot", ("active", "stopped", "paused", "suspended", "error"),
-                          "reboot_started_hard", "reboot", "active", 1),
+                          "rebooting_hard", "reboot", "active", 1, ALLOW_REBOOT),
     "pause": Action("pause", ("active",), "pausing", "pause", "paused", 3),
     "unpause": Action("unpause", ("paused",), "unpausing", "unpause", "active", 1),
     "suspend": Action("suspend", ("active",), "suspending", "suspend", "suspended", 7),
@@ -51,7 +63,7 @@ def action_message(action: Action) -> dict[str, Any]:
     """The arguments of the agent's `server_action` for this action."""
     return {"driver_call": action.method, "task_state": action.task_state,
             "vm_state": action.vm_state, "power_state": action.power_state,
-            "hard": action.task_state == "reboot_started_hard",
+            "hard": action.task_state == "rebooting_hard",
             "event": f"compute_{action.name}_instance"}
 
 
@@ -64,15 +76,7 @@ class ServerActions(ManagerBase):
             check_unlocked(context, row)
             if not row.host:  # never placed (no valid host): no agent could do it
                 raise errors.InstanceNotReady(server_id=server_id)
-            moved = await transition(
-                session, Server, server_id,
-                {"task_state": action.task_state, "updated_at": utcnow()},
-                vm_state=action.vm_states, task_state=None, deleted=False)
-            if not moved:
-                raise errors.InstanceInvalidState(
-                    action=action.name, server_id=server_id,
-                    attr="task_state" if row.task_state else "vm_state",
-                    state=row.task_state or row.vm_state)
+            await begin_action(session, row, action)
             await record_action(session, row, action.name, context)
             host = row.host
         await self.bus.cast(compute_topic(host), "server_action", server_id=server_id,
@@ -80,74 +84,144 @@ class ServerActions(ManagerBase):
 
     async def lock_server(self, context: RequestContext, server_id: str,
                           reason: str | None = None) -> None:
+        """As nova: locked by its owner or by an admin (of another project); the owner
+        locking again changes nothing (and records nothing)."""
         async with self.db.session() as session:
             row = await self.server_for(session, context, server_id)
+            owner = context.project_id == row.project_id
+            if row.locked and owner:
+                return
             await record_action(session, row, "lock", context)
+            await record_event(session, server_id, context.request_id, "api_lock", None)
+            values: dict[str, Any] = {"locked": True, "locked_by": "owner" if owner
+                                      else "admin", "updated_at": utcnow()}
+            if reason:
+                values["locked_reason"] = reason
             await session.execute(update(Server).where(Server.id == server_id).values(
-                locked=True, locked_by="admin" if is_admin(context) and
-                context.project_id != row.project_id else "owner",
-                locked_reason=reason, updated_at=utcnow()))
+                **values))
+            await record_event(session, server_id, context.request_id, "api_lock", None,
+                               "Success")
 
     async def unlock_server(self, context: RequestContext, server_id: str) -> None:
         async with self.db.session() as session:
             row = await self.server_for(session, context, server_id)
-            if row.locked_by == "admin" and not is_admin(context):
+            expected = "owner" if context.project_id == row.project_id else "admin"
+            if row.locked_by not in (None, expected) and not is_admin(context):
                 raise Forbidden("Policy doesn't allow os_compute_api:os-lock-server:"
                                 "unlock:unlock_override to be performed.")
             await record_action(session, row, "unlock", context)
+            await record_event(session, server_id, context.request_id, "api_unlock", None)
             await session.execute(update(Server).where(Server.id == server_id).values(
                 locked=False, locked_by=None, locked_reason=None, updated_at=utcnow()))
+            await record_event(session, server_id, context.request_id, "api_unlock", None,
+                               "Success")
 
     async def reset_state(self, context: RequestContext, server_id: str, state: str,
                           ) -> None:
         async with self.db.session() as session:
             row = await self.server_for(session, context, server_id)
-            await record_action(session, row, "resetState", context)
+            action = await record_action(session, row, "resetState", context)
+            action.finish_time = utcnow()
             await session.execute(update(Server).where(Server.id == server_id).values(
                 vm_state=state, task_state=None, updated_at=utcnow()))
 
     async def console_output(self, context: RequestContext, server_id: str,
                              length: int | None) -> str:
+        """The host's console log, its last `length` lines (nova's tail: the text split
+        at newlines), without the control characters nova strips."""
         async with self.db.session() as session:
             row = await self.server_for(session, context, server_id)
-        if row.vm_state == "building" or not row.host:
+        if not row.host or row.task_state in ("deleting", "migrating"):
             raise errors.InstanceNotReady(server_id=server_id)
         output: str = await self.bus.call(compute_topic(row.host), "console_output",
                                           timeout=30.0, server_id=server_id)
-        if length is not None:
-            lines = output.splitlines(keepends=True)
-            output = "".join(lines[-length:]) if length > 0 else ""
-        return output
+        if length is not None and length >= 0:
+            output = "\n".join(output.split("\n")[-length:]) if length else ""
+        return CONTROL_CHARACTERS.sub("", output)
 
     async def change_security_group(self, context: RequestContext, server_id: str,
                                     name: str, add: bool) -> None:
-        """The group on every port of the server (through the Network service, as the
-        user), and in the server's list."""
+        """The group (by name or id, in the caller's project) on every port of the
+        server, through the Network service as the user; nova's 404s when the group, the
+        ports, or (to remove) the group on them are missing."""
         assert self.network is not None
         async with self.db.session() as session:
             row = await self.server_for(session, context, server_id)
-            check_unlocked(context, row)
+        project_id = context.project_id or row.project_id
         groups = await self.network.list_security_groups(token=context.token,
-                                                         project_id=row.project_id)
-        found = [g for g in groups if name in (g["name"], g["id"])]
+                                                         project_id=project_id)
+        found = [g for g in groups if g["id"] == name] or [
+            g for g in groups if g["name"] == name]
         if not found:
-            raise errors.SecurityGroupNotFound(name=name, project_id=row.project_id)
+            raise errors.SecurityGroupNotFoundForProject(name=name, project_id=project_id)
+        if len(found) > 1:
+            raise errors.SecurityGroupNotUnique(name=name)
         group = found[0]
-        if not add and group["name"] not in row.security_groups:
-            raise errors.InvalidInput(reason=f"Security group {name} not associated with "
-                                      "the instance")
-        for port in await self.network.list_ports(token=context.token, device_id=server_id):
+        ports = await self.network.list_ports(token=context.token, device_id=server_id)
+        if not ports:
+            raise errors.SecurityGroupPortsMissing(server_id=server_id)
+        changed = False
+        for port in ports:
             current = list(port.get("security_groups") or [])
-            wanted = (current + [group["id"]] if add and group["id"] not in current
-                      else [g for g in current if g != group["id"]] if not add else current)
+            if add:
+                if not port.get("port_security_enabled", True) or not port.get("fixed_ips"):
+                    raise errors.SecurityGroupCannotBeApplied()
+                wanted = current if group["id"] in current else [*current, group["id"]]
+            else:
+                wanted = [g for g in current if g != group["id"]]
             if wanted != current:
                 await self.network.update_port(port["id"], {"security_groups": wanted},
                                                token=context.token)
+                changed = True
+        if not add and not changed:
+            raise errors.SecurityGroupNotAssociated(name=name, server_id=server_id)
         names = [n for n in row.security_groups if n != group["name"]]
         async with self.db.session() as session:
             await session.execute(update(Server).where(Server.id == server_id).values(
                 security_groups=names + [group["name"]] if add else names,
                 updated_at=utcnow()))
+
+
+# what nova strips from console output (every control character but tab and newline)
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0B-\x1F]")
+
+
+async def begin_action(session: AsyncSession, row: Server, action: Action) -> None:
+    """The move to the action's task state, only from the vm and task states it allows
+    (a conditional update, so of two racing requests one wins), else nova's 409."""
+    if not action.allows(row):
+        raise invalid_state(row, action.name, action.vm_states)
+    allowed_tasks = [t for t in action.task_states if t is not None]
+    task_ok = or_(Server.task_state.is_(None), Server.task_state.in_(allowed_tasks)) \
+        if None in action.task_states else Server.task_state.in_(allowed_tasks)
+    moved = await session.execute(update(Server).where(
+        Server.id == row.id, Server.deleted.is_(False), Server.vm_state.in_(action.vm_states),
+        task_ok).values(task_state=action.task_state, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        await session.refresh(row)
+        raise invalid_state(row, action.name, action.vm_states)
+
+
+def invalid_state(row: Server, action: str, vm_states: tuple[str, ...],
+                  ) -> errors.InstanceInvalidState:
+    """nova's check_instance_state: the vm_state is checked first, then the task state."""
+    if row.vm_state not in vm_states:
+        return errors.InstanceInvalidState(action=action, server_id=row.id,
+                                           attr="vm_state", state=row.vm_state)
+    return errors.InstanceInvalidState(action=action, server_id=row.id, attr="task_state",
+                                       state=row.task_state)
+
+
+# where nova lets a server's metadata and tags change
+SETTLED = ("active", "paused", "suspended", "stopped")
+
+
+def check_settled(row: Server, action: str, *, idle: bool = True) -> None:
+    """A change nova allows only in a settled vm_state (and, with idle, no task under
+    way): else its 409."""
+    if row.vm_state not in SETTLED or (idle and row.task_state is not None):
+        raise invalid_state(row, action, SETTLED)
 
 
 def check_unlocked(context: RequestContext, row: Server) -> None:
@@ -164,19 +238,26 @@ def action_body(body: dict[str, Any]) -> tuple[str, Any]:
 
 
 class InstanceActions(ManagerBase):
-    async def list_instance_actions(self, context: RequestContext, server_id: str,
-                                    ) -> list[InstanceAction]:
+    async def show_any_server(self, context: RequestContext, server_id: str,
+                              deleted: bool) -> Server:
+        """The server, deleted ones too when asked (instance actions from 2.21)."""
         async with self.db.session() as session:
-            await self.server_for(session, context, server_id, deleted=True)
+            return await self.server_for(session, context, server_id, deleted=deleted)
+
+    async def list_instance_actions(self, context: RequestContext, server_id: str,
+                                    deleted: bool = True) -> list[InstanceAction]:
+        """A server's actions, newest first (a deleted server's too, from 2.21)."""
+        async with self.db.session() as session:
+            await self.server_for(session, context, server_id, deleted=deleted)
             return list(await session.scalars(select(InstanceAction).where(
                 InstanceAction.server_id == server_id).order_by(
                 InstanceAction.start_time.desc(), InstanceAction.id.desc())))
 
     async def show_instance_action(self, context: RequestContext, server_id: str,
-                                   request_id: str,
+                                   request_id: str, deleted: bool = True,
                                    ) -> tuple[InstanceAction, list[InstanceActionEvent]]:
         async with self.db.session() as session:
-            await self.server_for(session, context, server_id, deleted=True)
+            await self.server_for(session, context, server_id, deleted=deleted)
             row = (await session.scalars(select(InstanceAction).where(
                 InstanceAction.server_id == server_id,
                 InstanceAction.request_id == request_id))).first()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from gureum.compute import errors
-from gureum.compute.manager.actions import check_unlocked
+from gureum.compute.manager.actions import check_settled, check_unlocked
 from gureum.compute.manager.base import ManagerBase
 from gureum.compute.manager.build_requests import check_metadata
 from gureum.compute.manager.quotas import Quotas
@@ -27,6 +27,7 @@ class ServerMetadata(Quotas, ManagerBase):
         async with self.db.session(lock=f"compute-metadata:{server_id}") as session:
             row = await self.server_for(session, context, server_id)
             check_unlocked(context, row)
+            check_settled(row, "update metadata")
             metadata = dict(items) if replace else {**row.metadata_, **items}
             limit = await self.metadata_items_limit(row.project_id)
             check_metadata(context, items, limit)
@@ -41,9 +42,10 @@ class ServerMetadata(Quotas, ManagerBase):
                                      key: str) -> None:
         async with self.db.session(lock=f"compute-metadata:{server_id}") as session:
             row = await self.server_for(session, context, server_id)
-            check_unlocked(context, row)
             if key not in row.metadata_:
                 raise NotFound("Metadata item was not found")
+            check_unlocked(context, row)
+            check_settled(row, "delete metadata")
             check_metadata(context, {key: ""}, -1)
             await session.execute(update(Server).where(Server.id == server_id).values(
                 metadata_={k: v for k, v in row.metadata_.items() if k != key},

@@ -1,4 +1,5 @@
-"""Server tags (2.26): at most 50 per server, each once."""
+"""Server tags (2.26): at most 50 per server, each once; changed only while the server
+is in a settled vm_state, as nova allows."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute import errors
+from gureum.compute.manager.actions import check_settled
 from gureum.compute.manager.base import ManagerBase
 from gureum.compute.models import Server, ServerTag
 from gureum.core.context import RequestContext
 from gureum.core.db import insert_if_absent, utcnow
-from gureum.core.errors import NotFound
 
 MAX_TAGS = 50
 TAG = re.compile(r"^[^,/]{1,60}$")
@@ -25,11 +26,17 @@ class Tags(ManagerBase):
             return sorted(await session.scalars(select(ServerTag.tag).where(
                 ServerTag.server_id == server_id)))
 
+    async def has_tag(self, context: RequestContext, server_id: str, tag: str) -> None:
+        if tag not in await self.list_tags(context, server_id):
+            raise errors.ServerTagNotFound(server_id=server_id, tag=tag)
+
     async def replace_tags(self, context: RequestContext, server_id: str,
-                           tags: list[str]) -> list[str]:
+                           tags: list[str], action: str = "update tags") -> list[str]:
+        """All the tags at once (delete all: none, as the action "delete tags")."""
         wanted = sorted(set(tags))
         async with self.db.session(lock=f"compute-tags:{server_id}") as session:
-            await self.server_for(session, context, server_id)
+            row = await self.server_for(session, context, server_id)
+            check_settled(row, action, idle=False)
             await session.execute(delete(ServerTag).where(ServerTag.server_id == server_id))
             session.add_all(ServerTag(server_id=server_id, tag=t) for t in wanted)
             await self._touch(session, server_id)
@@ -37,28 +44,29 @@ class Tags(ManagerBase):
 
     async def add_tag(self, context: RequestContext, server_id: str, tag: str) -> bool:
         """True when the tag is new (201), False when it was there (204)."""
-        if not TAG.match(tag):
-            raise errors.InvalidInput(reason=f"Tag '{tag}' is invalid.")
         async with self.db.session(lock=f"compute-tags:{server_id}") as session:
-            await self.server_for(session, context, server_id)
+            row = await self.server_for(session, context, server_id)
+            check_settled(row, "update tag", idle=False)
+            if not TAG.match(tag):
+                raise errors.InvalidTag(tag=tag, reason=invalid_tag_reason(tag))
             tags = set(await session.scalars(select(ServerTag.tag).where(
                 ServerTag.server_id == server_id)))
+            if len(tags) >= MAX_TAGS:  # nova counts before it looks for the tag
+                raise errors.TooManyTags(limit=MAX_TAGS)
             if tag in tags:
                 return False
-            if len(tags) >= MAX_TAGS:
-                raise errors.InvalidInput(reason=f"The number of tags exceeded the per-server "
-                                          f"limit {MAX_TAGS}")
             await insert_if_absent(session, ServerTag, server_id=server_id, tag=tag)
             await self._touch(session, server_id)
         return True
 
     async def delete_tag(self, context: RequestContext, server_id: str, tag: str) -> None:
         async with self.db.session(lock=f"compute-tags:{server_id}") as session:
-            await self.server_for(session, context, server_id)
+            row = await self.server_for(session, context, server_id)
+            check_settled(row, "delete tag", idle=False)
             gone = await session.execute(delete(ServerTag).where(
                 ServerTag.server_id == server_id, ServerTag.tag == tag))
             if not gone.rowcount:  # type: ignore[attr-defined]
-                raise NotFound(f"Tag {tag} could not be found.")
+                raise errors.InstanceTagNotFound(server_id=server_id, tag=tag)
             await self._touch(session, server_id)
 
     @staticmethod
@@ -66,3 +74,12 @@ class Tags(ManagerBase):
         """changes-since sees tag changes."""
         await session.execute(update(Server).where(Server.id == server_id)
                               .values(updated_at=utcnow()))
+
+
+def invalid_tag_reason(tag: str) -> str:
+    """What jsonschema would say of the tag, as nova quotes it."""
+    if not tag:
+        return "'' is too short"
+    if len(tag) > 60:
+        return f"'{tag}' is too long"
+    return f"'{tag}' does not match '^[^,/]*$'"
