@@ -22,7 +22,7 @@ RULES = [
     *_rules(MEMBER, "volume:create", "volume:update", "volume:delete",
             "volume:create_volume_metadata", "volume:update_volume_metadata",
             "volume:delete_volume_metadata", "volume:extend",
-            "volume:extend_attached_volume", "volume:revert_to_snapshot",
+            "volume:extend_attached_volume", "volume:revert_to_snapshot", "volume:retype",
             "volume:update_readonly_flag", "volume:multiattach",
             "volume_extension:volume_actions:reserve",
             "volume_extension:volume_actions:unreserve",

@@ -44,6 +44,9 @@ META_ITEM = obj({"meta": {"type": "object", "minProperties": 1, "maxProperties":
 # POST /volumes/{id}/action: one action per body; each is checked by its handler's schema
 _ACTIONS: dict[str, Any] = {
     "os-extend": obj({"new_size": SIZE}, required=("new_size",)),
+    "os-retype": obj({"new_type": {"type": "string", "minLength": 1, "maxLength": 255},
+                      "migration_policy": {"enum": ["never", "on-demand", None]}},
+                     required=("new_type",)),
     "os-set_bootable": obj({"bootable": BOOLISH}, required=("bootable",)),
     "os-update_readonly_flag": obj({"readonly": BOOLISH}, required=("readonly",)),
     "os-reset_status": obj({"status": {"type": "string"},

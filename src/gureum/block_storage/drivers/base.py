@@ -81,6 +81,10 @@ class VolumeDriver(Protocol):
     def copy_volume_to_image(self, volume_id: str, disk_format: str) -> AsyncIterator[bytes]:
         """The volume's bytes in `disk_format`, streamed (close it to stop early)."""
 
+    async def read_volume(self, volume_id: str, offset: int, length: int) -> bytes:
+        """Up to `length` raw bytes from `offset`; fewer at the end of what the volume
+        holds, none past it (a migration copies the volume with these reads)."""
+
 
 def encode(value: Any) -> dict[str, Any]:
     return dataclasses.asdict(value)

@@ -240,6 +240,15 @@ class FileVolumeDriver:
         finally:
             converted.unlink(missing_ok=True)
 
+    async def read_volume(self, volume_id: str, offset: int, length: int) -> bytes:
+        return await asyncio.to_thread(_read_at, self.volume_path(volume_id), offset, length)
+
+
+def _read_at(path: Path, offset: int, length: int) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read(length)
+
 
 async def _read(path: Path) -> AsyncIterator[bytes]:
     with path.open("rb") as handle:

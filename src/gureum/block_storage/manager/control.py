@@ -21,7 +21,7 @@ from gureum.core.db import utcnow
 log = logging.getLogger(__name__)
 WORKERS = 4
 TRANSITIONAL = ("creating", "deleting", "extending", "reverting", "uploading",
-                "backing-up", "restoring-backup")
+                "backing-up", "restoring-backup", "retyping")
 
 
 class Control(ManagerBase):
