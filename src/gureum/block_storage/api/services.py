@@ -1,5 +1,5 @@
-"""/v3/os-services, /v3/scheduler-stats/get_pools, /v3/os-availability-zone and
-/v3/messages."""
+"""/v3/os-services, /v3/scheduler-stats/get_pools, /v3/capabilities/{host},
+/v3/os-availability-zone and /v3/messages."""
 
 from __future__ import annotations
 
@@ -50,6 +50,14 @@ async def get_pools(req: Request, manager: BlockStorageManager) -> dict[str, Any
         rows = [r for r in rows if r.capabilities.get("volume_backend_name")
                 == req.query["backend_name"]]
     return {"pools": [views.pool(r, detail) for r in rows]}
+
+
+@router.get("/capabilities/{host}", policy="volume_extension:capabilities")
+async def show_capabilities(req: Request, manager: BlockStorageManager) -> dict[str, Any]:
+    rows = [r for r in await manager.list_pools() if r.backend == req.params["host"]]
+    if not rows:
+        raise NotFound(f"Can't find service: {req.params['host']}")
+    return views.capabilities(rows[0])
 
 
 @router.get("/os-availability-zone", policy="volume_extension:availability_zone_list")
