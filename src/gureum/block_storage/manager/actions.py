@@ -44,7 +44,8 @@ class Actions(ManagerBase):
         delta = new_size - volume.size
         async with self.db.session(lock=quota_lock(volume.project_id)) as session:
             await self.check_quota(session, volume.project_id, gigabytes=delta,
-                                   volume_size=new_size)
+                                   volume_size=new_size,
+                                   volume_type_id=volume.volume_type_id)
             moved = await transition(
                 session, Volume, volume_id, {"status": "extending",
                                              "previous_status": Volume.status,

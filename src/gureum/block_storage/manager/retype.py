@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from gureum.block_storage import errors
-from gureum.block_storage.manager.base import ManagerBase, record_message, transition
+from gureum.block_storage.manager.base import ManagerBase, quota_lock, record_message, transition
 from gureum.block_storage.messages import SCHEDULER_TOPIC, backend_of, volume_topic
 from gureum.block_storage.models import Pool, Snapshot, Volume, VolumeType
 from gureum.block_storage.scheduler.filters import CapabilitiesFilter, PoolState, Request
@@ -25,7 +25,9 @@ NO_BACKEND = "VOLUME_VOLUME_001_002"
 class Retype(ManagerBase):
     async def retype_volume(self, context: RequestContext, volume_id: str, new_type: str,
                             policy: str) -> None:
-        async with self.db.session(lock=f"volume:{volume_id}") as session:
+        async with self.db.session() as session:
+            volume = await self.volume_for(session, context, volume_id)
+        async with self.db.session(lock=quota_lock(volume.project_id)) as session:
             volume = await self.volume_for(session, context, volume_id)
             vtype = await self.type_for(session, context, new_type, by_name=True)
             if vtype.id == volume.volume_type_id:
@@ -35,6 +37,10 @@ class Retype(ManagerBase):
                 raise errors.InvalidVolume(reason=f"Volume status must be available or "
                                            f"in-use, but current status is: "
                                            f"{volume.status}.")
+            await self._check_type_quota(session, volume.project_id, vtype.name,
+                                         await self.quota_limits(session, volume.project_id,
+                                                                 [vtype.name]),
+                                         1, 0, volume.size)
             if await self._satisfies(session, volume, vtype):
                 await self._retype_in_place(session, volume, vtype)
                 return

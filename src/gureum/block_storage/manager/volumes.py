@@ -82,7 +82,7 @@ class Volumes(ManagerBase):
             image_metadata=image_metadata, created_at=utcnow())
         async with self.db.session(lock=quota_lock(project_id)) as session:
             await self.check_quota(session, project_id, volumes=1, gigabytes=size,
-                                   volume_size=size)
+                                   volume_size=size, volume_type_id=vtype.id)
             session.add(volume)
         await self.bus.cast(SCHEDULER_TOPIC, "create_volume", volume_id=volume.id,
                             request_id=context.request_id)
