@@ -61,6 +61,11 @@ RULES = [
     *_rules(READER, "backup:get", "backup:get_all"),
     Rule("backup:backup_project_attribute", ADMIN, "Show a backup's project."),
     # types
+    *_rules(ADMIN, "volume_extension:qos_specs_manage:create",
+            "volume_extension:qos_specs_manage:get",
+            "volume_extension:qos_specs_manage:get_all",
+            "volume_extension:qos_specs_manage:update",
+            "volume_extension:qos_specs_manage:delete"),
     *_rules(ADMIN, "volume_extension:types_manage", "volume_extension:type_create",
             "volume_extension:type_update", "volume_extension:type_delete",
             "volume_extension:types_extra_specs:create",

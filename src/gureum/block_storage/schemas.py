@@ -130,3 +130,17 @@ CREATE_TRANSFER = envelope("transfer", obj({"volume_id": ID, "name": TEXT,
 ACCEPT_TRANSFER = envelope("accept", obj({"auth_key": {"type": "string", "minLength": 1,
                                                        "maxLength": 255}},
                                          required=("auth_key",)))
+
+_QOS_VALUE = {"type": ["string", "number", "boolean"]}
+CREATE_QOS_SPECS = envelope("qos_specs", {
+    "type": "object", "required": ["name"], "additionalProperties": _QOS_VALUE,
+    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255,
+                            "pattern": "\\S"},
+                   "consumer": {"type": "string"},
+                   # openstacksdk nests the keys under `specs`
+                   "specs": {"type": "object", "additionalProperties": _QOS_VALUE}}})
+UPDATE_QOS_SPECS = envelope("qos_specs", {"type": "object", "minProperties": 1,
+                                          "additionalProperties": _QOS_VALUE})
+DELETE_QOS_KEYS = obj({"keys": {"type": "array", "minItems": 1,
+                                "items": {"type": "string", "minLength": 1}}},
+                      required=("keys",))

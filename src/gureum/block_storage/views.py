@@ -81,7 +81,7 @@ def volume_type(row: VolumeType, show_specs: bool) -> dict[str, Any]:
                             "os-volume-type-access:is_public": row.is_public}
     if show_specs:
         body["extra_specs"] = dict(row.extra_specs)
-        body["qos_specs_id"] = None
+        body["qos_specs_id"] = row.qos_specs_id
     return body
 
 
@@ -186,3 +186,8 @@ def capabilities(pool: Any) -> dict[str, Any]:
                        for name, (title, text) in _CAPABILITY_PROPERTIES.items()
                        if reported[name] is not None},
     }
+
+
+def qos_specs(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "consumer": row.consumer,
+            "specs": dict(row.specs)}

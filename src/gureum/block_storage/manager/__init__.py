@@ -8,6 +8,7 @@ from gureum.block_storage.manager.backups import Backups
 from gureum.block_storage.manager.base import is_admin
 from gureum.block_storage.manager.control import Control
 from gureum.block_storage.manager.images import Images
+from gureum.block_storage.manager.qos import Qos
 from gureum.block_storage.manager.quotas import Quotas
 from gureum.block_storage.manager.retype import Retype
 from gureum.block_storage.manager.services import Services
@@ -20,6 +21,6 @@ __all__ = ["BlockStorageManager", "is_admin"]
 
 
 class BlockStorageManager(Retype, Attachments, Snapshots, Transfers, Images, Backups, Volumes,
-                          Types, Quotas, Services, Control):
+                          Types, Qos, Quotas, Services, Control):
     """Volumes, actions and attachments, snapshots, transfers, images, backups, types,
     quotas, services and pools."""

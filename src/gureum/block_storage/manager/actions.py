@@ -166,6 +166,8 @@ class Actions(ManagerBase):
         info: dict[str, Any] = await self._agent_call(volume, "initialize_connection",
                                                       connector=connector)
         info["data"]["access_mode"] = "ro" if volume.readonly else "rw"
+        # the hypervisor applies its type's front-end QoS (cinder puts None otherwise)
+        info["data"]["qos_specs"] = await self.front_end_qos(volume.volume_type_id)
         return info
 
     async def terminate_connection(self, context: RequestContext, volume_id: str,

@@ -98,6 +98,9 @@ class ManagerBase:
         """Restore a backup into a volume just made for it (see manager.backups)."""
         raise NotImplementedError
 
+    async def front_end_qos(self, volume_type_id: str) -> dict[str, str] | None:
+        raise NotImplementedError  # manager.qos
+
     def extra_control_handlers(self) -> dict[str, Handler]:
         """Handlers other parts of the control plane serve on CONTROL_TOPIC."""
         return {}
