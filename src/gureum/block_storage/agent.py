@@ -71,6 +71,7 @@ class VolumeAgent:
             "terminate_connection": self.terminate_connection,
             "receive_volume": self.receive_volume, "read_volume": self.read_volume,
             "forget_volume": self.forget_volume,
+            "snapshot_connection": self.snapshot_connection,
         }
         for _ in range(WORKERS):
             await self.bus.serve(volume_topic(self.name), handlers)
@@ -257,6 +258,11 @@ class VolumeAgent:
 
     async def terminate_connection(self, volume_id: str, connector: dict[str, Any]) -> None:
         await self.driver.terminate_connection(volume_id, connector)
+
+    async def snapshot_connection(self, snapshot_id: str) -> dict[str, Any]:
+        connection = await self.driver.snapshot_connection(snapshot_id)
+        return {"driver_volume_type": connection.driver_volume_type,
+                "data": dict(connection.data)}
 
     # ------------------------------------------------------------ migration (retype)
     async def receive_volume(self, spec: dict[str, Any], host: str, source_host: str,

@@ -74,6 +74,9 @@ class VolumeDriver(Protocol):
 
     async def terminate_connection(self, volume_id: str, connector: dict[str, Any]) -> None: ...
 
+    async def snapshot_connection(self, snapshot_id: str) -> Connection:
+        """How the backup service reads a snapshot's bytes (read-only)."""
+
     async def copy_image_to_volume(self, volume_id: str, disk_format: str,
                                    chunks: AsyncIterator[bytes]) -> None:
         """Write an image (glance's `disk_format`, streamed) into the volume, as raw."""

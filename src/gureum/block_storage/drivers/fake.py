@@ -97,6 +97,12 @@ class FakeVolumeDriver(FaultInjection):
         return Connection("fake", {"volume_id": volume_id, "access_mode": "rw",
                                    "discard": False})
 
+    async def snapshot_connection(self, snapshot_id: str) -> Connection:
+        self._enter("snapshot_connection")
+        if snapshot_id not in self.snapshots:
+            raise DriverFault(f"snapshot {snapshot_id} is not on this backend")
+        return Connection("fake", {"snapshot_id": snapshot_id, "access_mode": "ro"})
+
     async def terminate_connection(self, volume_id: str, connector: dict[str, Any]) -> None:
         self._enter("terminate_connection")
         self.connections.pop(volume_id, None)

@@ -165,6 +165,10 @@ class FileVolumeDriver:
         return Connection("local", {"device_path": str(path), "volume_id": volume_id,
                                     "access_mode": "rw", "discard": True})
 
+    async def snapshot_connection(self, snapshot_id: str) -> Connection:
+        return Connection("local", {"device_path": str(self._snapshot_path(snapshot_id)),
+                                    "access_mode": "ro"})
+
     async def terminate_connection(self, volume_id: str, connector: dict[str, Any]) -> None:
         return None
 
