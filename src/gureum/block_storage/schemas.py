@@ -111,7 +111,7 @@ ATTACHMENT_ACTION = obj({"os-complete": {"type": ["object", "null"]}},
 CREATE_BACKUP = envelope("backup", obj({
     "volume_id": ID, "container": NULLABLE_ID, "description": TEXT, "name": TEXT,
     "incremental": BOOLISH, "force": BOOLISH, "snapshot_id": NULLABLE_ID,
-    "metadata": METADATA}, required=("volume_id",)))
+    "metadata": METADATA, "availability_zone": TEXT}, required=("volume_id",)))
 UPDATE_BACKUP = envelope("backup", obj({"name": TEXT, "description": TEXT,
                                         "metadata": METADATA}))
 RESTORE_BACKUP = obj({"restore": {"type": ["object", "null"], "properties": {

@@ -9,9 +9,10 @@ from typing import Any
 from starlette.responses import Response
 
 from gureum.block_storage import schemas, views
-from gureum.block_storage.api.common import base, empty
+from gureum.block_storage.api.common import at_least, base, empty
 from gureum.block_storage.manager import BlockStorageManager
 from gureum.block_storage.manager.listing import boolean
+from gureum.block_storage.messages import VOLUME_BINARY
 from gureum.core.api import Request, Router
 from gureum.core.errors import NotFound
 
@@ -21,7 +22,12 @@ router = Router("/v3")
 @router.get("/os-services", policy="volume_extension:services:index")
 async def list_services(req: Request, manager: BlockStorageManager) -> dict[str, Any]:
     rows = await manager.list_services(dict(req.query))
-    return {"services": [views.service(r, manager.service_is_up(r)) for r in rows]}
+    services = [views.service(r, manager.service_is_up(r)) for r in rows]
+    if at_least(req, "3.49"):  # whether the storage behind each volume service is usable
+        for row, body in zip(rows, services, strict=True):
+            if row.binary == VOLUME_BINARY:
+                body["backend_state"] = "up" if manager.service_is_up(row) else "down"
+    return {"services": services}
 
 
 @router.put("/os-services/{action}", schema=schemas.SERVICE_ACTION,

@@ -43,7 +43,8 @@ class Backups(Volumes):
             volume = await self.volume_for(session, context, spec["volume_id"])
             snapshot = (await self.snapshot_for(session, context, spec["snapshot_id"])
                         if spec.get("snapshot_id") else None)
-            host = await self._backup_host(session)
+            zone = spec.get("availability_zone")  # 3.51: a backup service in another zone
+            host = await self._backup_host(session, zone)
         if snapshot is not None:
             return await self._backup_snapshot(context, spec, volume, snapshot, host)
         if volume.status not in ("available", "in-use"):
@@ -57,7 +58,7 @@ class Backups(Volumes):
                         user_id=context.user_id or "", volume_id=volume.id,
                         name=spec.get("name"), description=spec.get("description"),
                         status="creating", size=volume.size,
-                        availability_zone=volume.availability_zone,
+                        availability_zone=spec.get("availability_zone") or volume.availability_zone,
                         container=spec.get("container"), host=host,
                         metadata_=dict(spec.get("metadata") or {}),
                         created_at=utcnow(), data_timestamp=utcnow())
@@ -93,7 +94,9 @@ class Backups(Volumes):
                         user_id=context.user_id or "", volume_id=volume.id,
                         snapshot_id=snapshot.id, name=spec.get("name"),
                         description=spec.get("description"), status="creating",
-                        size=snapshot.size, availability_zone=volume.availability_zone,
+                        size=snapshot.size,
+                        availability_zone=spec.get("availability_zone")
+                        or volume.availability_zone,
                         container=spec.get("container"), host=host,
                         metadata_=dict(spec.get("metadata") or {}),
                         created_at=utcnow(), data_timestamp=snapshot.created_at)
@@ -114,11 +117,14 @@ class Backups(Volumes):
                             snapshot_id=snapshot.id)
         return backup
 
-    async def _backup_host(self, session: Any) -> str:
+    async def _backup_host(self, session: Any, zone: str | None = None) -> str:
         cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
-        hosts = list(await session.scalars(select(Service.host).where(
+        stmt = select(Service.host).where(
             Service.binary == BACKUP_BINARY, Service.updated_at >= cutoff,
-            Service.disabled.is_(False))))
+            Service.disabled.is_(False))
+        if zone:
+            stmt = stmt.where(Service.availability_zone == zone)
+        hosts = list(await session.scalars(stmt))
         if not hosts:
             raise errors.BackupServiceUnavailable()
         return str(random.choice(hosts))
