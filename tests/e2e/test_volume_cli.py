@@ -86,6 +86,19 @@ def test_volumes_types_snapshots(state: Path) -> None:
     refused = failure(admin, "volume", "delete", "cli-on-fast")
     assert "have snapshots" in refused and "BadRequestException: 400" in refused
     admin.run("volume", "snapshot", "delete", "cli-snap")
+
+    # retype: the clone (on fast) fits a bulk-only type only by moving, on demand
+    admin.json("volume", "type", "create", "--property", "volume_backend_name=bulk",
+               "cli-bulk")
+    admin.run("volume", "set", "--type", "cli-bulk", "cli-clone")  # policy never: it stays
+    assert wait(admin, ("volume",), "cli-clone", "available")["type"] == "cli-fast"
+    admin.run("volume", "set", "--type", "cli-bulk", "--retype-policy", "on-demand",
+              "cli-clone")
+    deadline = time.monotonic() + 30
+    while (moved := wait(admin, ("volume",), "cli-clone", "available"))["type"] != "cli-bulk":
+        assert time.monotonic() < deadline, moved
+        time.sleep(0.2)
+    assert moved["os-vol-host-attr:host"].startswith("gureum-volume@bulk#")
     listed = {v["Name"] for v in admin.json("volume", "list")}
     assert {"cli-vol", "cli-on-fast", "cli-from-snap", "cli-clone"} <= listed
 
@@ -184,6 +197,11 @@ def test_images_and_backups_with_real_bytes(state: Path, tmp_path: Path) -> None
     time.sleep(0.5)
     wait(admin, ("volume",), "cli-target", "available", timeout=60)
     assert head(volume_file(state, target["id"])) == PAYLOAD
+    # volume create --backup (microversion 3.47)
+    admin.json("volume", "create", "--backup", "cli-backup", "--size", "1", "--type",
+               "cli-local", "cli-from-backup", OS_VOLUME_API_VERSION="3.47")
+    from_backup = wait(admin, ("volume",), "cli-from-backup", "available", timeout=60)
+    assert head(volume_file(state, from_backup["id"])) == PAYLOAD
     listed = {b["Name"] for b in admin.json("volume", "backup", "list")}
     assert "cli-backup" in listed
     admin.run("volume", "backup", "delete", "cli-backup")

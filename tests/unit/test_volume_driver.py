@@ -160,3 +160,20 @@ async def test_file_driver_refuses_backing_files(tmp_path: Path) -> None:
         await driver.copy_image_to_volume("v1", "qcow2", chunks(overlay.read_bytes()))
     with pytest.raises(Exception, match="cannot be written"):
         await driver.copy_image_to_volume("v1", "iso9660", chunks(b"x"))
+
+
+async def test_read_volume_for_migration_and_snapshot_connection(
+        driver: VolumeDriver) -> None:
+    await driver.create_volume(VolumeSpec("v-read", 1, "p1"))
+    await driver.copy_image_to_volume("v-read", "raw", chunks(PAYLOAD))
+    copied = bytearray()
+    while chunk := await driver.read_volume("v-read", len(copied), 1 << 20):
+        copied += chunk
+    # what was written, then (file) zeros to the volume's end, or (fake) nothing more
+    assert bytes(copied[:len(PAYLOAD)]) == PAYLOAD
+    assert copied[len(PAYLOAD):].count(0) == len(copied) - len(PAYLOAD)
+    await driver.create_snapshot(SnapshotSpec("s-read", "v-read", 1))
+    connection = await driver.snapshot_connection("s-read")
+    assert connection.data["access_mode"] == "ro"
+    with pytest.raises(Exception):  # noqa: B017 - each driver's own error
+        await driver.snapshot_connection("s-missing")

@@ -8,8 +8,9 @@ half-done, so a lost message or a restart never leaves a volume stuck."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,13 @@ from gureum.block_storage.config import BackendSettings, BlockStorageSettings
 from gureum.block_storage.drivers.base import SnapshotSpec, VolumeDriver, VolumeSpec, decode
 from gureum.block_storage.drivers.fake import FakeVolumeDriver
 from gureum.block_storage.drivers.file import FileVolumeDriver
-from gureum.block_storage.messages import CONTROL_TOPIC, VOLUME_BINARY, pool_of, volume_topic
+from gureum.block_storage.messages import (
+    CONTROL_TOPIC,
+    VOLUME_BINARY,
+    backend_of,
+    pool_of,
+    volume_topic,
+)
 from gureum.clients.image import ImageClient
 from gureum.core.bus import Bus, Handler
 
@@ -25,6 +32,7 @@ log = logging.getLogger(__name__)
 WORKERS = 16  # work on the fake backend is instant; reports wait for their batch
 RESYNC_EVERY = 6  # reports
 RPC_TIMEOUT = 30.0
+MIGRATION_CHUNK = 4 << 20  # bytes per read of a migrating volume
 
 
 def driver_for(backend: BackendSettings, root: Path) -> VolumeDriver:
@@ -61,6 +69,9 @@ class VolumeAgent:
             "upload_volume": self.upload_volume,
             "initialize_connection": self.initialize_connection,
             "terminate_connection": self.terminate_connection,
+            "receive_volume": self.receive_volume, "read_volume": self.read_volume,
+            "forget_volume": self.forget_volume,
+            "snapshot_connection": self.snapshot_connection,
         }
         for _ in range(WORKERS):
             await self.bus.serve(volume_topic(self.name), handlers)
@@ -247,3 +258,59 @@ class VolumeAgent:
 
     async def terminate_connection(self, volume_id: str, connector: dict[str, Any]) -> None:
         await self.driver.terminate_connection(volume_id, connector)
+
+    async def snapshot_connection(self, snapshot_id: str) -> dict[str, Any]:
+        connection = await self.driver.snapshot_connection(snapshot_id)
+        return {"driver_volume_type": connection.driver_volume_type,
+                "data": dict(connection.data)}
+
+    # ------------------------------------------------------------ migration (retype)
+    async def receive_volume(self, spec: dict[str, Any], host: str, source_host: str,
+                             new_type_id: str) -> None:
+        """Make the volume here and copy its bytes from the agent that has it now; the
+        control plane then moves the volume's row over."""
+        volume = decode(VolumeSpec, spec)
+
+        async def work() -> None:
+            await self.driver.create_volume(volume)
+            try:
+                await self.driver.copy_image_to_volume(
+                    volume.volume_id, "raw", self._pull(volume.volume_id, source_host))
+            except BaseException:  # nothing half-copied stays behind
+                await self.driver.delete_volume(volume.volume_id)
+                raise
+
+        await self._attempt(
+            work,
+            lambda: self._call("volume_migrated", volume_id=volume.volume_id, host=host,
+                               old_host=source_host, new_type_id=new_type_id),
+            lambda why: self._call("volume_migration_failed", volume_id=volume.volume_id,
+                                   host=host, reason=f"Volume migration failed: {why}"))
+
+    async def _pull(self, volume_id: str, source_host: str) -> AsyncIterator[bytes]:
+        offset = 0
+        while True:
+            chunk = await self.bus.call(volume_topic(backend_of(source_host)), "read_volume",
+                                        timeout=RPC_TIMEOUT, volume_id=volume_id,
+                                        offset=offset)
+            if not chunk["length"]:
+                return
+            data = chunk["data"]
+            yield base64.b64decode(data) if data is not None else bytes(chunk["length"])
+            offset += chunk["length"]
+
+    async def read_volume(self, volume_id: str, offset: int) -> dict[str, Any]:
+        """One chunk of a volume that is moving away (all-zero chunks travel as a
+        length: sparse volumes stay cheap to move)."""
+        data = await self.driver.read_volume(volume_id, offset, MIGRATION_CHUNK)
+        empty = data.count(0) == len(data)
+        return {"length": len(data),
+                "data": None if empty else base64.b64encode(data).decode()}
+
+    async def forget_volume(self, volume_id: str) -> None:
+        """The volume moved to another backend: its copy here goes."""
+        try:
+            await self.driver.delete_volume(volume_id)
+        except Exception as exc:
+            log.warning("volume agent %s: old copy of %s stays: %s", self.name, volume_id,
+                        exc)

@@ -91,12 +91,26 @@ class BackupAgent:
             await self.bus.call(topic, "terminate_connection", timeout=RPC_TIMEOUT,
                                 volume_id=volume_id, connector=connector)
 
+    async def _snapshot_path(self, snapshot_id: str, volume_host: str) -> Path | None:
+        """The snapshot's bytes, read-only (None when its backend gives hosts no path)."""
+        info = await self.bus.call(volume_topic(backend_of(volume_host)),
+                                   "snapshot_connection", timeout=RPC_TIMEOUT,
+                                   snapshot_id=snapshot_id)
+        path = info.get("data", {}).get("device_path")
+        return Path(path) if info.get("driver_volume_type") == "local" and path else None
+
     async def create_backup(self, backup_id: str, volume_id: str, volume_host: str,
-                            size: int, parent_id: str | None = None) -> None:
+                            size: int, parent_id: str | None = None,
+                            snapshot_id: str | None = None) -> None:
         try:
-            async with self._attached(volume_id, volume_host) as path:
+            if snapshot_id:
+                path = await self._snapshot_path(snapshot_id, volume_host)
                 result = await self.driver.create_backup(backup_id, path, size * GiB,
                                                          parent_id)
+            else:
+                async with self._attached(volume_id, volume_host) as path:
+                    result = await self.driver.create_backup(backup_id, path, size * GiB,
+                                                             parent_id)
         except Exception as exc:
             log.warning("backup %s of volume %s failed: %s", backup_id, volume_id, exc)
             await self.driver.delete_backup(backup_id)

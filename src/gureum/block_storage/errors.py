@@ -149,3 +149,19 @@ class TransferNotFound(NotFound):
 
 class InvalidAuthKey(BadRequest):
     message = "Invalid auth key: Attempt to transfer {transfer_id} with invalid auth key."
+
+
+class QoSSpecsNotFound(NotFound):
+    message = "No such QoS spec {specs_id}."
+
+
+class QoSSpecsKeyNotFound(NotFound):
+    message = "QoS spec {specs_key} does not exist in {specs_id}."
+
+
+class QoSSpecsExists(Conflict):
+    message = "QoS Specs {specs_id} already exists."
+
+
+class QoSSpecsInUse(BadRequest):
+    message = "QoS Specs {specs_id} is still associated with entities."

@@ -15,6 +15,18 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+class QosSpecs(Base):
+    """A named set of QoS keys for its consumer: the hypervisor (`front-end`), the
+    backend (`back-end`) or `both`; volume types point at one."""
+
+    __tablename__ = "qos_specs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    consumer: Mapped[str] = mapped_column(String(16), default="back-end")
+    specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class VolumeType(Base):
     __tablename__ = "volume_type"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -22,6 +34,7 @@ class VolumeType(Base):
     description: Mapped[str | None] = mapped_column(String(255))
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     extra_specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    qos_specs_id: Mapped[str | None] = mapped_column(ForeignKey("qos_specs.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 

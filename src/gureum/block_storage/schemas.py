@@ -44,6 +44,9 @@ META_ITEM = obj({"meta": {"type": "object", "minProperties": 1, "maxProperties":
 # POST /volumes/{id}/action: one action per body; each is checked by its handler's schema
 _ACTIONS: dict[str, Any] = {
     "os-extend": obj({"new_size": SIZE}, required=("new_size",)),
+    "os-retype": obj({"new_type": {"type": "string", "minLength": 1, "maxLength": 255},
+                      "migration_policy": {"enum": ["never", "on-demand", None]}},
+                     required=("new_type",)),
     "os-set_bootable": obj({"bootable": BOOLISH}, required=("bootable",)),
     "os-update_readonly_flag": obj({"readonly": BOOLISH}, required=("readonly",)),
     "os-reset_status": obj({"status": {"type": "string"},
@@ -108,7 +111,7 @@ ATTACHMENT_ACTION = obj({"os-complete": {"type": ["object", "null"]}},
 CREATE_BACKUP = envelope("backup", obj({
     "volume_id": ID, "container": NULLABLE_ID, "description": TEXT, "name": TEXT,
     "incremental": BOOLISH, "force": BOOLISH, "snapshot_id": NULLABLE_ID,
-    "metadata": METADATA}, required=("volume_id",)))
+    "metadata": METADATA, "availability_zone": TEXT}, required=("volume_id",)))
 UPDATE_BACKUP = envelope("backup", obj({"name": TEXT, "description": TEXT,
                                         "metadata": METADATA}))
 RESTORE_BACKUP = obj({"restore": {"type": ["object", "null"], "properties": {
@@ -127,3 +130,17 @@ CREATE_TRANSFER = envelope("transfer", obj({"volume_id": ID, "name": TEXT,
 ACCEPT_TRANSFER = envelope("accept", obj({"auth_key": {"type": "string", "minLength": 1,
                                                        "maxLength": 255}},
                                          required=("auth_key",)))
+
+_QOS_VALUE = {"type": ["string", "number", "boolean"]}
+CREATE_QOS_SPECS = envelope("qos_specs", {
+    "type": "object", "required": ["name"], "additionalProperties": _QOS_VALUE,
+    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255,
+                            "pattern": "\\S"},
+                   "consumer": {"type": "string"},
+                   # openstacksdk nests the keys under `specs`
+                   "specs": {"type": "object", "additionalProperties": _QOS_VALUE}}})
+UPDATE_QOS_SPECS = envelope("qos_specs", {"type": "object", "minProperties": 1,
+                                          "additionalProperties": _QOS_VALUE})
+DELETE_QOS_KEYS = obj({"keys": {"type": "array", "minItems": 1,
+                                "items": {"type": "string", "minLength": 1}}},
+                      required=("keys",))

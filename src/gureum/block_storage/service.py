@@ -11,6 +11,7 @@ from gureum.block_storage.api import (
     attachments,
     backups,
     discovery,
+    qos_specs,
     quotas,
     services,
     snapshots,
@@ -33,7 +34,8 @@ def create_app(manager: BlockStorageManager, authenticator: Authenticator,
                policy_file: Path | None) -> ServiceApp:
     router = Router().include(
         discovery.router, volumes.router, actions.router, snapshots.router, types.router,
-        attachments.router, quotas.router, services.router, transfers.router, backups.router)
+        attachments.router, quotas.router, services.router, transfers.router, backups.router,
+        qos_specs.router)
     return ServiceApp(
         name=SERVICE_TYPE, dialect="cinder", router=router,
         policy=PolicyEngine("block_storage", policies.RULES, policy_file),

@@ -81,7 +81,7 @@ def volume_type(row: VolumeType, show_specs: bool) -> dict[str, Any]:
                             "os-volume-type-access:is_public": row.is_public}
     if show_specs:
         body["extra_specs"] = dict(row.extra_specs)
-        body["qos_specs_id"] = None
+        body["qos_specs_id"] = row.qos_specs_id
     return body
 
 
@@ -155,3 +155,39 @@ def backup(row: Any, base: str, detail: bool = True, dependent: bool = False,
     if with_metadata:
         body["metadata"] = dict(row.metadata_)
     return body
+
+
+# the capabilities a volume type can ask for, as cinder's drivers describe them
+_CAPABILITY_PROPERTIES = {
+    "thin_provisioning": ("Thin Provisioning", "Sets thin provisioning."),
+    "multiattach": ("Multi-attach", "Volumes can be attached to several servers."),
+    "QoS_support": ("QoS", "Enables QoS."),
+}
+
+
+def capabilities(pool: Any) -> dict[str, Any]:
+    """GET /capabilities/{host}: what the backend's agent reported, in cinder's shape."""
+    caps = dict(pool.capabilities)
+    protocol = str(caps.get("storage_protocol", ""))
+    reported = {"thin_provisioning": caps.get("thin_provisioning_support"),
+                "multiattach": caps.get("multiattach"), "QoS_support": caps.get("QoS_support")}
+    return {
+        "namespace": f"OS::Storage::Capabilities::{pool.backend}",
+        "vendor_name": caps.get("vendor_name"),
+        "volume_backend_name": caps.get("volume_backend_name"),
+        "pool_name": caps.get("pool_name"),
+        "driver_version": caps.get("driver_version"),
+        "storage_protocol": protocol,
+        "display_name": f"Capabilities of the Gureum {protocol} volume driver",
+        "description": None,
+        "visibility": "public",
+        "replication_targets": [],
+        "properties": {name: {"title": title, "description": text, "type": "boolean"}
+                       for name, (title, text) in _CAPABILITY_PROPERTIES.items()
+                       if reported[name] is not None},
+    }
+
+
+def qos_specs(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "consumer": row.consumer,
+            "specs": dict(row.specs)}

@@ -30,6 +30,7 @@ RULES = {
     "os-detach": "volume_extension:volume_actions:detach",
     "revert": "volume:revert_to_snapshot",
     "os-volume_upload_image": "volume_extension:volume_actions:upload_image",
+    "os-retype": "volume:retype",
 }
 
 
@@ -140,6 +141,13 @@ async def _upload_image(req: Request, m: BlockStorageManager, volume_id: str, bo
     return json_response({"os-volume_upload_image": answer}, 202)
 
 
+async def _retype(req: Request, m: BlockStorageManager, volume_id: str, body: Any,
+                  ) -> Response:
+    await m.retype_volume(req.context, volume_id, body["new_type"],
+                          body.get("migration_policy") or "never")
+    return empty()
+
+
 ACTIONS: dict[str, Action] = {
     "os-extend": _extend, "os-set_bootable": _bootable,
     "os-update_readonly_flag": _readonly, "os-reset_status": _reset,
@@ -147,7 +155,7 @@ ACTIONS: dict[str, Action] = {
     "os-begin_detaching": _begin_detaching, "os-roll_detaching": _roll_detaching,
     "os-initialize_connection": _initialize, "os-terminate_connection": _terminate,
     "os-attach": _attach, "os-detach": _detach, "revert": _revert,
-    "os-volume_upload_image": _upload_image,
+    "os-volume_upload_image": _upload_image, "os-retype": _retype,
 }
 
 

@@ -37,6 +37,9 @@ async def create_backup(req: Request, manager: BlockStorageManager) -> dict[str,
     spec = dict(req.body["backup"])
     if "metadata" in spec and not at_least(req, "3.43"):
         raise errors.InvalidInput(reason="metadata in a backup needs microversion 3.43")
+    if "availability_zone" in spec and not at_least(req, "3.51"):
+        raise errors.InvalidInput(reason="availability_zone in a backup needs microversion "
+                                  "3.51")
     for key in ("incremental", "force"):
         spec[key] = flag(spec.get(key, False))
     row = await manager.create_backup(req.context, spec)
@@ -48,7 +51,7 @@ async def list_backups(req: Request, manager: BlockStorageManager) -> dict[str, 
     listing = query(req)
     rows = await manager.list_backups(req.context, listing)
     items = [views.backup(r, base(req), detail=False) for r in rows]
-    return {"backups": items, **paging_links(req, "backups", items, listing)}
+    return {"backups": items, **paging_links(req, "backups", items, listing, rows)}
 
 
 @router.get("/detail", policy="backup:get_all")
@@ -56,7 +59,7 @@ async def list_backups_detail(req: Request, manager: BlockStorageManager) -> dic
     listing = query(req)
     rows = await manager.list_backups(req.context, listing)
     items = await render(req, manager, rows)
-    return {"backups": items, **paging_links(req, "backups", items, listing)}
+    return {"backups": items, **paging_links(req, "backups", items, listing, rows)}
 
 
 @router.get("/{backup_id}", policy="backup:get", target=backup_target)

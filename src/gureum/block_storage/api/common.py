@@ -13,7 +13,8 @@ from starlette.responses import Response
 from gureum.block_storage import views
 from gureum.block_storage.manager import BlockStorageManager, is_admin
 from gureum.block_storage.manager.listing import ListQuery, list_query
-from gureum.block_storage.models import Attachment, Volume, VolumeType
+from gureum.block_storage.messages import VOLUME_BINARY, backend_of
+from gureum.block_storage.models import Attachment, Service, Volume, VolumeType
 from gureum.core.api import APIVersion, Request
 
 
@@ -30,8 +31,17 @@ def query(req: Request) -> ListQuery:
 
 
 def paging_links(req: Request, collection: str, items: list[dict[str, Any]],
-                 listing: ListQuery) -> dict[str, Any]:
-    """`<collection>_links` with a next link when a page is full, as cinder adds them."""
+                 listing: ListQuery, rows: Any = None) -> dict[str, Any]:
+    """`<collection>_links` with a next link when a page is full, as cinder adds them,
+    and (3.45+, `with_count=true`) the `count` of all that match."""
+    extra: dict[str, Any] = {}
+    if at_least(req, "3.45") and getattr(rows, "total", None) is not None:
+        extra["count"] = rows.total
+    return {**extra, **_next_link(req, collection, items, listing)}
+
+
+def _next_link(req: Request, collection: str, items: list[dict[str, Any]],
+               listing: ListQuery) -> dict[str, Any]:
     if listing.limit is None or not items or len(items) < listing.limit:
         return {}
     params = {k: v for k, v in req.query.items() if k != "marker"}
@@ -57,9 +67,22 @@ async def render_volumes(req: Request, manager: BlockStorageManager, rows: list[
             for attachment in await session.scalars(select(Attachment).where(
                     Attachment.volume_id.in_(ids[start:start + 500]))):
                 attachments[attachment.volume_id].append(attachment)
+        services = await _volume_services(session, rows) if at_least(req, "3.48") else None
     admin = is_admin(req.context)
-    return [views.volume(r, base(req), types.get(r.volume_type_id), attachments[r.id], admin)
-            for r in rows]
+    bodies = [views.volume(r, base(req), types.get(r.volume_type_id), attachments[r.id],
+                           admin) for r in rows]
+    if services is not None:  # 3.48: each volume's own target; the service holding it
+        for row, body in zip(rows, bodies, strict=True):
+            body["shared_targets"] = False
+            body["service_uuid"] = services.get(backend_of(row.host or ""))
+    return bodies
+
+
+async def _volume_services(session: Any, rows: list[Volume]) -> dict[str, str]:
+    backends = {backend_of(r.host) for r in rows if r.host}
+    return {host: service_id for host, service_id in (await session.execute(
+        select(Service.host, Service.id).where(Service.binary == VOLUME_BINARY,
+                                               Service.host.in_(backends)))).all()}
 
 
 def flag(value: Any) -> bool:

@@ -12,8 +12,10 @@ from gureum.core.api import Request, Router, json_response
 router = Router()
 MIN_VERSION = "3.0"
 # 3.27 (attachments) and 3.44 (attachment complete) are what the newer attach flow needs;
-# nothing above 3.44 is claimed.
-MAX_VERSION = "3.44"
+# 3.45 list counts, 3.46 volumes from nova's snapshot images, 3.47 volumes from backups,
+# 3.48 shared_targets/service_uuid, 3.49 backend_state, 3.50 multiattach, 3.51 backups in
+# another zone. Nothing above 3.51 is claimed (3.52 needs RESKEY:availability_zones).
+MAX_VERSION = "3.51"
 UPDATED = "2017-09-11T00:00:00Z"
 
 # (alias, name, description): the API extensions this cloud implements.

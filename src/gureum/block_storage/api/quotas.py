@@ -35,7 +35,7 @@ async def show_quota(req: Request, manager: BlockStorageManager) -> dict[str, An
 @router.get("/os-quota-sets/{project_id}/defaults", policy="volume_extension:quotas:show",
             target=target)
 async def show_defaults(req: Request, manager: BlockStorageManager) -> dict[str, Any]:
-    return {"quota_set": {"id": req.params["project_id"], **manager.default_quotas()}}
+    return {"quota_set": {"id": req.params["project_id"], **await manager.default_quotas()}}
 
 
 @router.put("/os-quota-sets/{project_id}", schema=schemas.UPDATE_QUOTA,

@@ -1,5 +1,5 @@
-"""/v3/os-services, /v3/scheduler-stats/get_pools, /v3/os-availability-zone and
-/v3/messages."""
+"""/v3/os-services, /v3/scheduler-stats/get_pools, /v3/capabilities/{host},
+/v3/os-availability-zone and /v3/messages."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 from starlette.responses import Response
 
 from gureum.block_storage import schemas, views
-from gureum.block_storage.api.common import base, empty
+from gureum.block_storage.api.common import at_least, base, empty
 from gureum.block_storage.manager import BlockStorageManager
 from gureum.block_storage.manager.listing import boolean
+from gureum.block_storage.messages import VOLUME_BINARY
 from gureum.core.api import Request, Router
 from gureum.core.errors import NotFound
 
@@ -21,7 +22,12 @@ router = Router("/v3")
 @router.get("/os-services", policy="volume_extension:services:index")
 async def list_services(req: Request, manager: BlockStorageManager) -> dict[str, Any]:
     rows = await manager.list_services(dict(req.query))
-    return {"services": [views.service(r, manager.service_is_up(r)) for r in rows]}
+    services = [views.service(r, manager.service_is_up(r)) for r in rows]
+    if at_least(req, "3.49"):  # whether the storage behind each volume service is usable
+        for row, body in zip(rows, services, strict=True):
+            if row.binary == VOLUME_BINARY:
+                body["backend_state"] = "up" if manager.service_is_up(row) else "down"
+    return {"services": services}
 
 
 @router.put("/os-services/{action}", schema=schemas.SERVICE_ACTION,
@@ -50,6 +56,14 @@ async def get_pools(req: Request, manager: BlockStorageManager) -> dict[str, Any
         rows = [r for r in rows if r.capabilities.get("volume_backend_name")
                 == req.query["backend_name"]]
     return {"pools": [views.pool(r, detail) for r in rows]}
+
+
+@router.get("/capabilities/{host}", policy="volume_extension:capabilities")
+async def show_capabilities(req: Request, manager: BlockStorageManager) -> dict[str, Any]:
+    rows = [r for r in await manager.list_pools() if r.backend == req.params["host"]]
+    if not rows:
+        raise NotFound(f"Can't find service: {req.params['host']}")
+    return views.capabilities(rows[0])
 
 
 @router.get("/os-availability-zone", policy="volume_extension:availability_zone_list")

@@ -35,17 +35,18 @@ async def create_snapshot(req: Request, manager: BlockStorageManager) -> dict[st
 @router.get("", policy="volume:get_all_snapshots")
 async def list_snapshots(req: Request, manager: BlockStorageManager) -> dict[str, Any]:
     listing = query(req)
-    items = [_summary(views.snapshot(r)) for r in
-             await manager.list_snapshots(req.context, listing)]
-    return {"snapshots": items, **paging_links(req, "snapshots", items, listing)}
+    rows = await manager.list_snapshots(req.context, listing)
+    items = [_summary(views.snapshot(r)) for r in rows]
+    return {"snapshots": items, **paging_links(req, "snapshots", items, listing, rows)}
 
 
 @router.get("/detail", policy="volume:get_all_snapshots")
 async def list_snapshots_detail(req: Request, manager: BlockStorageManager,
                                 ) -> dict[str, Any]:
     listing = query(req)
-    items = [views.snapshot(r) for r in await manager.list_snapshots(req.context, listing)]
-    return {"snapshots": items, **paging_links(req, "snapshots", items, listing)}
+    rows = await manager.list_snapshots(req.context, listing)
+    items = [views.snapshot(r) for r in rows]
+    return {"snapshots": items, **paging_links(req, "snapshots", items, listing, rows)}
 
 
 @router.get("/{snapshot_id}", policy="volume:get_snapshot", target=target)

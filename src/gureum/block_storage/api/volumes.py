@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from gureum.block_storage import errors, schemas, views
 from gureum.block_storage.api.common import (
+    at_least,
     base,
     empty,
     paging_links,
@@ -28,6 +29,13 @@ async def create_volume(req: Request, manager: BlockStorageManager) -> dict[str,
     for old, new in (("display_name", "name"), ("display_description", "description")):
         if old in spec and new not in spec:
             spec[new] = spec.pop(old)
+    if not at_least(req, "3.47"):
+        spec.pop("backup_id", None)  # ignored before volumes could come from backups
+    if at_least(req, "3.46") and spec.get("imageRef") and not spec.get("snapshot_id"):
+        snapshot_id = await manager.snapshot_behind_image(req.context, str(spec["imageRef"]))
+        if snapshot_id:
+            spec.pop("imageRef")
+            spec["snapshot_id"] = snapshot_id
     if spec.get("multiattach"):
         req.enforce("volume:multiattach", {"project_id": req.context.project_id})
     row = await manager.create_volume(req.context, spec)
@@ -39,7 +47,7 @@ async def list_volumes(req: Request, manager: BlockStorageManager) -> dict[str, 
     listing = query(req)
     rows = await manager.list_volumes(req.context, listing)
     items = [views.volume_summary(r, base(req)) for r in rows]
-    return {"volumes": items, **paging_links(req, "volumes", items, listing)}
+    return {"volumes": items, **paging_links(req, "volumes", items, listing, rows)}
 
 
 @router.get("/detail", policy="volume:get_all")
@@ -47,7 +55,7 @@ async def list_volumes_detail(req: Request, manager: BlockStorageManager) -> dic
     listing = query(req)
     rows = await manager.list_volumes(req.context, listing)
     items = await render_volumes(req, manager, rows)
-    return {"volumes": items, **paging_links(req, "volumes", items, listing)}
+    return {"volumes": items, **paging_links(req, "volumes", items, listing, rows)}
 
 
 @router.get("/{volume_id}", policy="volume:get", target=volume_target)

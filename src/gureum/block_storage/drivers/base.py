@@ -74,12 +74,19 @@ class VolumeDriver(Protocol):
 
     async def terminate_connection(self, volume_id: str, connector: dict[str, Any]) -> None: ...
 
+    async def snapshot_connection(self, snapshot_id: str) -> Connection:
+        """How the backup service reads a snapshot's bytes (read-only)."""
+
     async def copy_image_to_volume(self, volume_id: str, disk_format: str,
                                    chunks: AsyncIterator[bytes]) -> None:
         """Write an image (glance's `disk_format`, streamed) into the volume, as raw."""
 
     def copy_volume_to_image(self, volume_id: str, disk_format: str) -> AsyncIterator[bytes]:
         """The volume's bytes in `disk_format`, streamed (close it to stop early)."""
+
+    async def read_volume(self, volume_id: str, offset: int, length: int) -> bytes:
+        """Up to `length` raw bytes from `offset`; fewer at the end of what the volume
+        holds, none past it (a migration copies the volume with these reads)."""
 
 
 def encode(value: Any) -> dict[str, Any]:

@@ -97,6 +97,12 @@ class FakeVolumeDriver(FaultInjection):
         return Connection("fake", {"volume_id": volume_id, "access_mode": "rw",
                                    "discard": False})
 
+    async def snapshot_connection(self, snapshot_id: str) -> Connection:
+        self._enter("snapshot_connection")
+        if snapshot_id not in self.snapshots:
+            raise DriverFault(f"snapshot {snapshot_id} is not on this backend")
+        return Connection("fake", {"snapshot_id": snapshot_id, "access_mode": "ro"})
+
     async def terminate_connection(self, volume_id: str, connector: dict[str, Any]) -> None:
         self._enter("terminate_connection")
         self.connections.pop(volume_id, None)
@@ -125,3 +131,8 @@ class FakeVolumeDriver(FaultInjection):
         data = self.data.get(volume_id, b"")
         for start in range(0, len(data), CHUNK):
             yield data[start:start + CHUNK]
+
+    async def read_volume(self, volume_id: str, offset: int, length: int) -> bytes:
+        self._enter("read_volume")
+        self._volume(volume_id)
+        return self.data.get(volume_id, b"")[offset:offset + length]  # the rest is zeros

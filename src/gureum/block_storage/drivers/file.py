@@ -165,6 +165,10 @@ class FileVolumeDriver:
         return Connection("local", {"device_path": str(path), "volume_id": volume_id,
                                     "access_mode": "rw", "discard": True})
 
+    async def snapshot_connection(self, snapshot_id: str) -> Connection:
+        return Connection("local", {"device_path": str(self._snapshot_path(snapshot_id)),
+                                    "access_mode": "ro"})
+
     async def terminate_connection(self, volume_id: str, connector: dict[str, Any]) -> None:
         return None
 
@@ -239,6 +243,15 @@ class FileVolumeDriver:
                 yield chunk
         finally:
             converted.unlink(missing_ok=True)
+
+    async def read_volume(self, volume_id: str, offset: int, length: int) -> bytes:
+        return await asyncio.to_thread(_read_at, self.volume_path(volume_id), offset, length)
+
+
+def _read_at(path: Path, offset: int, length: int) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read(length)
 
 
 async def _read(path: Path) -> AsyncIterator[bytes]:

@@ -44,7 +44,8 @@ class Actions(ManagerBase):
         delta = new_size - volume.size
         async with self.db.session(lock=quota_lock(volume.project_id)) as session:
             await self.check_quota(session, volume.project_id, gigabytes=delta,
-                                   volume_size=new_size)
+                                   volume_size=new_size,
+                                   volume_type_id=volume.volume_type_id)
             moved = await transition(
                 session, Volume, volume_id, {"status": "extending",
                                              "previous_status": Volume.status,
@@ -165,6 +166,8 @@ class Actions(ManagerBase):
         info: dict[str, Any] = await self._agent_call(volume, "initialize_connection",
                                                       connector=connector)
         info["data"]["access_mode"] = "ro" if volume.readonly else "rw"
+        # the hypervisor applies its type's front-end QoS (cinder puts None otherwise)
+        info["data"]["qos_specs"] = await self.front_end_qos(volume.volume_type_id)
         return info
 
     async def terminate_connection(self, context: RequestContext, volume_id: str,

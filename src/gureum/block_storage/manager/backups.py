@@ -22,7 +22,7 @@ from gureum.block_storage.manager.base import (
 from gureum.block_storage.manager.listing import ListQuery, boolean, paged
 from gureum.block_storage.manager.volumes import Volumes
 from gureum.block_storage.messages import BACKUP_BINARY, backup_topic
-from gureum.block_storage.models import Backup, Service, Volume
+from gureum.block_storage.models import Backup, Service, Snapshot, Volume
 from gureum.core.bus import Handler
 from gureum.core.context import RequestContext
 from gureum.core.db import utcnow
@@ -38,13 +38,15 @@ BACKUP_COLUMNS = {
 class Backups(Volumes):
     # ------------------------------------------------------------ create
     async def create_backup(self, context: RequestContext, spec: dict[str, Any]) -> Backup:
-        if spec.get("snapshot_id"):
-            raise errors.InvalidInput(reason="Backups of snapshots are not supported by this "
-                                      "cloud.")
         force = bool(spec.get("force"))
         async with self.db.session() as session:
             volume = await self.volume_for(session, context, spec["volume_id"])
-            host = await self._backup_host(session)
+            snapshot = (await self.snapshot_for(session, context, spec["snapshot_id"])
+                        if spec.get("snapshot_id") else None)
+            zone = spec.get("availability_zone")  # 3.51: a backup service in another zone
+            host = await self._backup_host(session, zone)
+        if snapshot is not None:
+            return await self._backup_snapshot(context, spec, volume, snapshot, host)
         if volume.status not in ("available", "in-use"):
             raise errors.InvalidVolume(reason=f"Volume to be backed up must be available or "
                                        f"in-use, but the current status is "
@@ -56,7 +58,7 @@ class Backups(Volumes):
                         user_id=context.user_id or "", volume_id=volume.id,
                         name=spec.get("name"), description=spec.get("description"),
                         status="creating", size=volume.size,
-                        availability_zone=volume.availability_zone,
+                        availability_zone=spec.get("availability_zone") or volume.availability_zone,
                         container=spec.get("container"), host=host,
                         metadata_=dict(spec.get("metadata") or {}),
                         created_at=utcnow(), data_timestamp=utcnow())
@@ -77,11 +79,52 @@ class Backups(Volumes):
                             size=volume.size, parent_id=backup.parent_id)
         return backup
 
-    async def _backup_host(self, session: Any) -> str:
+    async def _backup_snapshot(self, context: RequestContext, spec: dict[str, Any],
+                               volume: Volume, snapshot: Snapshot, host: str) -> Backup:
+        """A backup of a snapshot's bytes: the snapshot is `backing-up` meanwhile, the
+        volume (in use or not) is left alone; its data is as old as the snapshot."""
+        if snapshot.volume_id != volume.id:
+            raise errors.InvalidInput(reason=f"Snapshot {snapshot.id} does not belong to "
+                                      f"volume {volume.id}.")
+        if volume.status not in ("available", "in-use"):
+            raise errors.InvalidVolume(reason=f"Volume to be backed up must be available or "
+                                       f"in-use, but the current status is "
+                                       f"\"{volume.status}\".")
+        backup = Backup(id=new_id(), project_id=volume.project_id,
+                        user_id=context.user_id or "", volume_id=volume.id,
+                        snapshot_id=snapshot.id, name=spec.get("name"),
+                        description=spec.get("description"), status="creating",
+                        size=snapshot.size,
+                        availability_zone=spec.get("availability_zone")
+                        or volume.availability_zone,
+                        container=spec.get("container"), host=host,
+                        metadata_=dict(spec.get("metadata") or {}),
+                        created_at=utcnow(), data_timestamp=snapshot.created_at)
+        async with self.db.session(lock=quota_lock(volume.project_id)) as session:
+            if spec.get("incremental"):
+                backup.parent_id = await self._latest_backup(session, volume.id)
+            await self.check_quota(session, volume.project_id, backups=1,
+                                   backup_gigabytes=snapshot.size)
+            if not await transition(session, Snapshot, snapshot.id,
+                                    {"status": "backing-up"}, status="available"):
+                raise errors.InvalidSnapshot(reason="Snapshot to be backed up must be "
+                                             "available, but the current status is "
+                                             f"\"{snapshot.status}\".")
+            session.add(backup)
+        await self.bus.cast(backup_topic(host), "create_backup", backup_id=backup.id,
+                            volume_id=volume.id, volume_host=volume.host,
+                            size=snapshot.size, parent_id=backup.parent_id,
+                            snapshot_id=snapshot.id)
+        return backup
+
+    async def _backup_host(self, session: Any, zone: str | None = None) -> str:
         cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
-        hosts = list(await session.scalars(select(Service.host).where(
+        stmt = select(Service.host).where(
             Service.binary == BACKUP_BINARY, Service.updated_at >= cutoff,
-            Service.disabled.is_(False))))
+            Service.disabled.is_(False))
+        if zone:
+            stmt = stmt.where(Service.availability_zone == zone)
+        hosts = list(await session.scalars(stmt))
         if not hosts:
             raise errors.BackupServiceUnavailable()
         return str(random.choice(hosts))
@@ -223,7 +266,10 @@ class Backups(Volumes):
                           "updated_at": utcnow()}
             if await transition(session, Backup, backup_id, values, status="creating"):
                 volume = await session.get(Volume, backup.volume_id)
-                if volume is not None:
+                if backup.snapshot_id:
+                    await transition(session, Snapshot, backup.snapshot_id,
+                                     {"status": "available"}, status="backing-up")
+                elif volume is not None:
                     await transition(session, Volume, volume.id,
                                      {"status": volume.previous_status or "available",
                                       "previous_status": None, "updated_at": utcnow()},

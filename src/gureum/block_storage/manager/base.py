@@ -4,6 +4,7 @@ settings, who sees what, conditional state transitions, user messages and quotas
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -97,6 +98,9 @@ class ManagerBase:
         """Restore a backup into a volume just made for it (see manager.backups)."""
         raise NotImplementedError
 
+    async def front_end_qos(self, volume_type_id: str) -> dict[str, str] | None:
+        raise NotImplementedError  # manager.qos
+
     def extra_control_handlers(self) -> dict[str, Handler]:
         """Handlers other parts of the control plane serve on CONTROL_TOPIC."""
         return {}
@@ -145,8 +149,12 @@ class ManagerBase:
         return row
 
     # ------------------------------------------------------------ quotas
-    async def quota_limits(self, session: AsyncSession, project_id: str) -> dict[str, int]:
-        limits = {name: self.settings.quotas.get(name, -1) for name in QUOTA_RESOURCES}
+    async def quota_limits(self, session: AsyncSession, project_id: str,
+                           type_names: Iterable[str] = ()) -> dict[str, int]:
+        """The project's limits: the totals, and the per-type ones (`volumes_<type>`,
+        `gigabytes_<type>`, `snapshots_<type>`) of the types named."""
+        limits = {name: self.settings.quotas.get(name, -1)
+                  for name in (*QUOTA_RESOURCES, *per_type_resources(type_names))}
         for row in await session.scalars(select(Quota).where(Quota.project_id == project_id)):
             if row.resource in limits:
                 limits[row.resource] = row.limit
@@ -167,17 +175,46 @@ class ManagerBase:
                 "gigabytes": int(volume_gb) + int(snapshot_gb), "backups": int(backups),
                 "backup_gigabytes": int(backup_gb), "groups": 0, "per_volume_gigabytes": 0}
 
+    @staticmethod
+    async def quota_usage_by_type(session: AsyncSession, project_id: str,
+                                  ) -> dict[str, int]:
+        """Per-type usage, by type name (a snapshot counts under its volume's type, and
+        its gigabytes with the type's, as cinder counts them)."""
+        used: dict[str, int] = {}
+        for name, count, size in (await session.execute(
+                select(VolumeType.name, func.count(), func.coalesce(func.sum(Volume.size), 0))
+                .join(Volume, Volume.volume_type_id == VolumeType.id)
+                .where(Volume.project_id == project_id).group_by(VolumeType.name))).all():
+            used[f"volumes_{name}"] = int(count)
+            used[f"gigabytes_{name}"] = int(size)
+        for name, count, size in (await session.execute(
+                select(VolumeType.name, func.count(),
+                       func.coalesce(func.sum(Snapshot.size), 0))
+                .join(Volume, Volume.volume_type_id == VolumeType.id)
+                .join(Snapshot, Snapshot.volume_id == Volume.id)
+                .where(Snapshot.project_id == project_id).group_by(VolumeType.name))).all():
+            used[f"snapshots_{name}"] = int(count)
+            used[f"gigabytes_{name}"] = used.get(f"gigabytes_{name}", 0) + int(size)
+        return used
+
     async def check_quota(self, session: AsyncSession, project_id: str, *, volumes: int = 0,
                           snapshots: int = 0, gigabytes: int = 0,
                           volume_size: int | None = None, backups: int = 0,
-                          backup_gigabytes: int = 0) -> None:
-        """Raise the 413 cinder answers when the project would pass a limit. Call inside
+                          backup_gigabytes: int = 0, volume_type_id: str | None = None,
+                          ) -> None:
+        """Raise the 413 cinder answers when the project would pass a limit (the totals,
+        and with `volume_type_id` that type's). Call inside
         `db.session(lock=quota_lock(project_id))`, in the transaction that then writes
         the row, so racing creates count one another."""
-        limits = await self.quota_limits(session, project_id)
+        vtype = await session.get(VolumeType, volume_type_id) if volume_type_id else None
+        limits = await self.quota_limits(session, project_id,
+                                         [vtype.name] if vtype else [])
         per_volume = limits["per_volume_gigabytes"]
         if volume_size is not None and 0 <= per_volume < volume_size:
             raise errors.VolumeSizeExceedsLimit(size=volume_size, limit=per_volume)
+        if vtype is not None:
+            await self._check_type_quota(session, project_id, vtype.name, limits, volumes,
+                                         snapshots, gigabytes)
         asked = {"volumes": volumes, "snapshots": snapshots, "gigabytes": gigabytes,
                  "backups": backups, "backup_gigabytes": backup_gigabytes}
         if all(limits[name] < 0 for name, amount in asked.items() if amount):
@@ -198,3 +235,29 @@ class ManagerBase:
             raise errors.BackupSizeExceedsAvailableQuota(
                 requested=backup_gigabytes, quota=limits["backup_gigabytes"],
                 consumed=used["backup_gigabytes"])
+
+    async def _check_type_quota(self, session: AsyncSession, project_id: str, name: str,
+                                limits: dict[str, int], volumes: int, snapshots: int,
+                                gigabytes: int) -> None:
+        asked = {f"volumes_{name}": volumes, f"snapshots_{name}": snapshots,
+                 f"gigabytes_{name}": gigabytes}
+        if all(limits[key] < 0 for key, amount in asked.items() if amount):
+            return
+        used = await self.quota_usage_by_type(session, project_id)
+        key = f"volumes_{name}"
+        if volumes and 0 <= limits[key] < used.get(key, 0) + volumes:
+            raise errors.VolumeLimitExceeded(allowed=limits[key], name=key)
+        key = f"snapshots_{name}"
+        if snapshots and 0 <= limits[key] < used.get(key, 0) + snapshots:
+            raise errors.SnapshotLimitExceeded(allowed=limits[key])
+        key = f"gigabytes_{name}"
+        if gigabytes and 0 <= limits[key] < used.get(key, 0) + gigabytes:
+            raise errors.SizeExceedsAvailableQuota(name=key, requested=gigabytes,
+                                                   quota=limits[key],
+                                                   consumed=used.get(key, 0))
+
+
+def per_type_resources(type_names: Iterable[str]) -> list[str]:
+    """cinder's per-volume-type quota resources."""
+    return [f"{kind}_{name}" for name in type_names
+            for kind in ("volumes", "gigabytes", "snapshots")]

@@ -23,7 +23,7 @@ from gureum.core.db import utcnow
 log = logging.getLogger(__name__)
 WORKERS = 16  # report handlers mostly wait for their batch
 TRANSITIONAL = ("creating", "deleting", "extending", "reverting", "uploading",
-                "backing-up", "restoring-backup")
+                "backing-up", "restoring-backup", "retyping")
 
 
 class Control(ManagerBase):

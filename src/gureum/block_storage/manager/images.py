@@ -5,6 +5,7 @@ user's token, so it is the user's; the volume's agent streams the bytes in)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -80,6 +81,29 @@ async def image_for_volume(images: ImageClient | None, context: RequestContext,
 
 
 class Images(ManagerBase):
+    async def snapshot_behind_image(self, context: RequestContext, image_ref: str,
+                                    ) -> str | None:
+        """3.46: an image nova made of a volume-backed server holds no bytes, only a
+        `block_device_mapping` whose boot disk is a snapshot here: that snapshot's id."""
+        if self.images is None:
+            return None
+        try:
+            image = await self.images.show_image(image_ref, token=context.token)
+        except ImageError:
+            return None  # the ordinary path answers for a missing image
+        try:
+            mappings = json.loads(image.get("block_device_mapping") or "[]")
+        except (TypeError, ValueError):
+            return None
+        for mapping in mappings if isinstance(mappings, list) else []:
+            if (isinstance(mapping, dict) and mapping.get("source_type") == "snapshot"
+                    and mapping.get("boot_index") in (0, "0")):
+                snapshot_id = str(mapping.get("snapshot_id") or "")
+                async with self.db.session() as session:  # 404 when it is not here
+                    await self.snapshot_for(session, context, snapshot_id)
+                return snapshot_id
+        return None
+
     async def upload_volume_to_image(self, context: RequestContext, volume_id: str,
                                      spec: dict[str, Any], force: bool,
                                      ) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -28,6 +28,13 @@ class ListQuery:
     limit: int | None = None
     marker: str | None = None
     offset: int = 0
+    with_count: bool = False  # 3.45: the total matching, whatever the page
+
+
+class Page(list[Any]):
+    """One page of rows and, when asked (`with_count`), how many match in all."""
+
+    total: int | None = None
 
 
 def _number(name: str, text: str) -> int:
@@ -63,7 +70,8 @@ def list_query(query: Mapping[str, str], default_sort: str = "created_at") -> Li
     limit = min(_number("limit", query["limit"]), MAX_LIMIT) if "limit" in query else None
     return ListQuery(filters={k: v for k, v in query.items() if k not in PAGING},
                      sorts=sorts, limit=limit, marker=query.get("marker") or None,
-                     offset=_number("offset", query["offset"]) if "offset" in query else 0)
+                     offset=_number("offset", query["offset"]) if "offset" in query else 0,
+                     with_count=bool(to_bool(query.get("with_count", "false"))))
 
 
 def metadata_filter(text: str) -> dict[str, str]:
@@ -86,7 +94,7 @@ def boolean(text: str) -> bool:
 
 
 async def paged(session: AsyncSession, stmt: Select[Any], model: Any,
-                columns: Mapping[str, Any], query: ListQuery) -> list[Any]:
+                columns: Mapping[str, Any], query: ListQuery) -> Page:
     sorts: list[tuple[Any, bool]] = []
     for key, direction in query.sorts:
         column = columns.get(key)
@@ -95,6 +103,10 @@ async def paged(session: AsyncSession, stmt: Select[Any], model: Any,
         sorts.append((column, direction == "asc"))
     if not any(column is model.id for column, _ in sorts):
         sorts.append((model.id, sorts[-1][1] if sorts else False))
+    total = None
+    if query.with_count:
+        total = int(await session.scalar(select(func.count()).select_from(
+            stmt.order_by(None).subquery())) or 0)
     if query.marker:
         marker = (await session.execute(
             select(*[column for column, _ in sorts]).where(model.id == query.marker))).first()
@@ -105,7 +117,9 @@ async def paged(session: AsyncSession, stmt: Select[Any], model: Any,
     if query.offset:
         stmt = stmt.offset(query.offset)
     stmt = stmt.limit(query.limit if query.limit is not None else MAX_LIMIT)
-    return list((await session.scalars(stmt)).unique())
+    page = Page((await session.scalars(stmt)).unique())
+    page.total = total
+    return page
 
 
 def _after(sorts: list[tuple[Any, bool]], values: list[Any]) -> ColumnElement[bool]:

@@ -6,32 +6,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.block_storage import errors
-from gureum.block_storage.manager.base import QUOTA_RESOURCES, ManagerBase, quota_lock
-from gureum.block_storage.models import Quota
+from gureum.block_storage.manager.base import (
+    QUOTA_RESOURCES,
+    ManagerBase,
+    per_type_resources,
+    quota_lock,
+)
+from gureum.block_storage.models import Quota, VolumeType
 
 MAX_LIMIT = 2**31 - 1
 
 
 class Quotas(ManagerBase):
-    def default_quotas(self) -> dict[str, int]:
-        return {name: self.settings.quotas.get(name, -1) for name in QUOTA_RESOURCES}
+    @staticmethod
+    async def _type_names(session: AsyncSession) -> list[str]:
+        return list(await session.scalars(select(VolumeType.name).order_by(VolumeType.name)))
+
+    async def default_quotas(self) -> dict[str, int]:
+        async with self.db.session() as session:
+            names = (*QUOTA_RESOURCES, *per_type_resources(await self._type_names(session)))
+        return {name: self.settings.quotas.get(name, -1) for name in names}
 
     async def show_quota(self, project_id: str, usage: bool) -> dict[str, Any]:
         async with self.db.session() as session:
-            limits = await self.quota_limits(session, project_id)
+            limits = await self.quota_limits(session, project_id,
+                                             await self._type_names(session))
             if not usage:
                 return dict(limits)
-            used = await self.quota_usage(session, project_id)
+            used = {**await self.quota_usage(session, project_id),
+                    **await self.quota_usage_by_type(session, project_id)}
         return {name: {"limit": limit, "in_use": used.get(name, 0), "reserved": 0,
                        "allocated": 0} for name, limit in limits.items()}
 
     async def update_quota(self, project_id: str, spec: dict[str, Any]) -> dict[str, int]:
+        async with self.db.session() as session:
+            known = {*QUOTA_RESOURCES, *per_type_resources(await self._type_names(session))}
         limits = {}
         for name, value in spec.items():
-            if name not in QUOTA_RESOURCES:
+            if name not in known:
                 raise errors.InvalidInput(reason=f"Bad key(s) in quota set: {name}")
             try:
                 number = int(value)
@@ -49,7 +65,8 @@ class Quotas(ManagerBase):
                 else:
                     row.limit = limit
             await session.flush()
-            return await self.quota_limits(session, project_id)
+            return await self.quota_limits(session, project_id,
+                                           await self._type_names(session))
 
     async def delete_quota(self, project_id: str) -> None:
         async with self.db.session(lock=quota_lock(project_id)) as session:

@@ -49,7 +49,8 @@ class Snapshots(ManagerBase):
                             metadata_=dict(spec.get("metadata") or {}), created_at=utcnow())
         async with self.db.session(lock=quota_lock(volume.project_id)) as session:
             await self.check_quota(session, volume.project_id, snapshots=1,
-                                   gigabytes=volume.size)
+                                   gigabytes=volume.size,
+                                   volume_type_id=volume.volume_type_id)
             current = await session.get(Volume, volume.id)
             if current is None or current.status not in allowed:
                 raise errors.InvalidVolume(reason=f"Volume {volume.id} status changed")

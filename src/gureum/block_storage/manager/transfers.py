@@ -93,7 +93,8 @@ class Transfers(ManagerBase):
             await self.check_quota(session, project_id, volumes=1,
                                    snapshots=len(snapshots),
                                    gigabytes=volume.size + sum(s.size for s in snapshots),
-                                   volume_size=volume.size)
+                                   volume_size=volume.size,
+                                   volume_type_id=volume.volume_type_id)
             if not await transition(session, Volume, volume.id,
                                     {"status": "available", "project_id": project_id,
                                      "user_id": context.user_id or "",

@@ -113,11 +113,13 @@ class Volumes(ManagerBase):
         rest of the batch goes in."""
         outcomes: list[None | Exception] = []
         async with self.db.session(lock=quota_lock(project_id)) as session:
-            if len(volumes) > 1:
+            types = {v.volume_type_id for v in volumes}
+            if len(volumes) > 1 and len(types) == 1:  # per-type quotas: one type at once
                 try:
                     await self.check_quota(session, project_id, volumes=len(volumes),
                                            gigabytes=sum(v.size for v in volumes),
-                                           volume_size=max(v.size for v in volumes))
+                                           volume_size=max(v.size for v in volumes),
+                                           volume_type_id=types.pop())
                 except GureumError:
                     pass  # not all of it: one by one, below
                 else:
@@ -126,7 +128,8 @@ class Volumes(ManagerBase):
             for volume in volumes:
                 try:
                     await self.check_quota(session, project_id, volumes=1,
-                                           gigabytes=volume.size, volume_size=volume.size)
+                                           gigabytes=volume.size, volume_size=volume.size,
+                                           volume_type_id=volume.volume_type_id)
                 except GureumError as exc:
                     outcomes.append(exc)
                     continue

@@ -19,6 +19,7 @@ from gureum.block_storage.config import BlockStorageSettings
 from gureum.block_storage.drivers.base import VolumeSpec, encode
 from gureum.block_storage.manager.base import new_id, record_message, transition
 from gureum.block_storage.messages import (
+    CONTROL_TOPIC,
     SCHEDULER_BINARY,
     SCHEDULER_TOPIC,
     VOLUME_BINARY,
@@ -56,7 +57,8 @@ class VolumeScheduler:
 
     async def start(self) -> None:
         for _ in range(WORKERS):
-            await self.bus.serve(SCHEDULER_TOPIC, {"create_volume": self.create_volume})
+            await self.bus.serve(SCHEDULER_TOPIC, {"create_volume": self.create_volume,
+                                                   "migrate_volume": self.migrate_volume})
         await self.report()
         self._task = asyncio.get_running_loop().create_task(self._heartbeat())
 
@@ -215,6 +217,39 @@ class VolumeScheduler:
             pools[pool.name] = replace(pool, allocated_gb=pool.allocated_gb + volume.size)
             return pool
         return None
+
+    async def migrate_volume(self, volume_id: str, new_type_id: str,
+                             request_id: str | None = None) -> None:
+        """A retype that needs another pool: pick one the new type fits (not the volume's
+        own backend), claim its capacity, and have its agent copy the volume there."""
+        async with self.db.session() as session:
+            volume = await session.get(Volume, volume_id)
+            vtype = await session.get(VolumeType, new_type_id)
+            if volume is None or volume.status != "retyping" or not volume.host:
+                return
+            request = Request(size=volume.size, availability_zone=volume.availability_zone,
+                              extra_specs=dict(vtype.extra_specs if vtype else {}),
+                              multiattach=volume.multiattach,
+                              tried_backends=(backend_of(volume.host),))
+            pools = await self._pools(session)
+        for pool in ordered([p for p in pools
+                             if all(f.passes(p, request) for f in self.filters)]):
+            async with self.db.session() as session:
+                claimed = await session.execute(
+                    update(Pool).where(Pool.name == pool.name,
+                                       Pool.total_capacity_gb - Pool.allocated_gb
+                                       >= volume.size)
+                    .values(allocated_gb=Pool.allocated_gb + volume.size))
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                continue
+            spec = VolumeSpec(volume_id=volume.id, size=volume.size, pool=pool_of(pool.name))
+            await self.bus.cast(volume_topic(pool.backend), "receive_volume",
+                                spec=encode(spec), host=pool.name, source_host=volume.host,
+                                new_type_id=new_type_id)
+            return
+        await self.bus.cast(CONTROL_TOPIC, "volume_migration_failed", volume_id=volume_id,
+                            host=None, reason="Could not find any available weighted "
+                            "backend.")
 
     async def _request(self, session: Any, volume: Volume) -> Request:
         vtype = await session.get(VolumeType, volume.volume_type_id)
