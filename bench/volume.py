@@ -5,6 +5,8 @@ a user's clients feel it, on a fake backend and on a file backend (1 GiB sparse 
 
 16 concurrent clients POST /volumes (1 GiB each); the clock stops when the last of them
 is `available` (polled with one `GET /volumes/detail?status=creating&limit=1` at a time).
+Also printed: the server's CPU (utime + stime) per create, the figure to compare between
+versions on a shared machine.
 Issue 5's target on 2 cores: ≥ 100 volumes/s on the fake backend.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 
 import httpx
@@ -51,7 +54,14 @@ async def create_volumes(client: httpx.AsyncClient, total: int, clients: int,
     return seconds, failures + len(errors)
 
 
-async def run(base: str, token: str, args: argparse.Namespace) -> None:
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the server process (all its threads), from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(base: str, token: str, server_pid: int, args: argparse.Namespace) -> None:
     headers = {"X-Auth-Token": token}
     limits = httpx.Limits(max_connections=args.clients + 4)
     async with httpx.AsyncClient(base_url=f"{base}/volume/v3", headers=headers,
@@ -66,13 +76,15 @@ async def run(base: str, token: str, args: argparse.Namespace) -> None:
                 "name": backend, "extra_specs": {"volume_backend_name": backend}}})
         await create_volumes(client, 50, args.clients, "fake")  # warm up
         for backend, total in (("fake", args.creates), ("files", args.file_creates)):
+            cpu = cpu_seconds(server_pid)
             seconds, failures = await create_volumes(client, total, args.clients, backend)
+            cpu_ms = (cpu_seconds(server_pid) - cpu) * 1000 / total
             rate = total / seconds
             target = (f"; target ≥ 100/s: {'ok' if rate >= 100 else 'below target'}"
                       if backend == "fake" else "")
             print(f"volume create → available, {backend:5} backend, {args.clients} clients, "
-                  f"1 GiB: {rate:6.0f} /s ({total} in {seconds:.1f} s, {failures} failed"
-                  f"{target})")
+                  f"1 GiB: {rate:6.0f} /s ({total} in {seconds:.1f} s, server CPU "
+                  f"{cpu_ms:.1f} ms a create, {failures} failed{target})")
 
 
 def main() -> None:
@@ -83,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     with embedded_cloud("volume", "/volume/", GUREUM_NETWORK__PUBLIC_NETWORK="false",
                         GUREUM_BLOCK_STORAGE__BACKENDS=json.dumps(BACKENDS)) as cloud:
-        asyncio.run(run(cloud.base, cloud.token, args))
+        asyncio.run(run(cloud.base, cloud.token, cloud.server.pid, args))
 
 if __name__ == "__main__":
     main()

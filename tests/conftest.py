@@ -7,6 +7,7 @@ import httpx
 import openstack
 import pytest
 
+from tests.functional.compute_helpers import compute_client, public_image
 from tests.functional.volume_helpers import unlimited, volume_client
 from tests.harness import RunningCloud, cloud_settings, unique
 
@@ -94,3 +95,23 @@ def local_volume_type(cloud: RunningCloud) -> str:
             "name": name, "extra_specs": {"volume_backend_name": "local"}}})
         assert made.status_code == 200, made.text
     return name
+
+
+@pytest.fixture(scope="session")
+def image(cloud: RunningCloud) -> str:
+    """A small active public image to boot servers from."""
+    return public_image(cloud)
+
+
+@pytest.fixture()
+def nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    """httpx against the Compute API as admin, at microversion 2.37."""
+    with compute_client(cloud, "admin") as client:
+        yield client
+
+
+@pytest.fixture()
+def demo_nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    """httpx against the Compute API as demo, at microversion 2.37."""
+    with compute_client(cloud, "demo") as client:
+        yield client

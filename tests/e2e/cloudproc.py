@@ -160,3 +160,20 @@ def network_agent(host: str, state_dir: Path, env: dict[str, str]) -> subprocess
     return subprocess.Popen([str(BIN / "gureum"), "network-agent", "--state-dir",
                              str(state_dir), "--host", host], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
+
+
+def block_storage_role(port: int, state_dir: Path, env: dict[str, str]) -> CloudProcess:
+    """`gureum block-storage` alone: the Block Storage API and the agents' RPC server."""
+    return CloudProcess(["block-storage", "--state-dir", str(state_dir), "--port", str(port)],
+                        env, f"http://127.0.0.1:{port}/volume",
+                        state_dir.parent / "block-storage.log", name="block-storage",
+                        ready_path="/healthcheck")
+
+
+def headless_role(role: str, state_dir: Path, env: dict[str, str], host: str | None = None,
+                  ) -> CloudProcess:
+    """A role without an API (volume-scheduler, volume-agent, backup-agent): no URL to
+    wait on; it is up once it says so in its log."""
+    args = [role, "--state-dir", str(state_dir), *(["--host", host] if host else [])]
+    return CloudProcess(args, env, "", state_dir.parent / f"{role}-{host or 'any'}.log",
+                        name=role)

@@ -24,8 +24,10 @@ import pytest
 from tests.e2e.cloudproc import (
     BIN,
     CloudProcess,
+    block_storage_role,
     bootstrap,
     fresh_database,
+    headless_role,
     identity_role,
     image_role,
     needs_services,
@@ -266,6 +268,100 @@ def test_network_role_and_an_agent_process(scaled: Scaled, admin_token: str) -> 
         assert agent.wait(15) == 0
         assert network.terminate(10) == 0, network.output()
     assert "Traceback" not in network.output(), network.output()
+
+
+def point_endpoints_at(identity: CloudProcess, admin_token: str, url: str,
+                       kinds: tuple[str, ...]) -> dict[str, str]:
+    """Register where a service's process runs in the catalog (its service types, every
+    interface), as an operator does; the old URLs, to put back."""
+    old: dict[str, str] = {}
+    with identity.client(admin_token) as client:
+        for kind in kinds:
+            for found in client.get("/v3/services", params={"type": kind}).json()["services"]:
+                for endpoint in client.get("/v3/endpoints", params={
+                        "service_id": found["id"]}).json()["endpoints"]:
+                    old[endpoint["id"]] = endpoint["url"]
+                    answer = client.patch(f"/v3/endpoints/{endpoint['id']}", json={
+                        "endpoint": {"url": url + "/" + endpoint["url"].split("/", 3)[3]}})
+                    assert answer.status_code == 200, answer.text
+    return old
+
+
+def test_block_storage_roles_as_processes(scaled: Scaled, admin_token: str) -> None:
+    """`gureum block-storage`, `volume-scheduler`, `volume-agent` and `backup-agent`, each
+    its own process on PostgreSQL and RabbitMQ: a volume made, snapshotted, backed up,
+    restored and deleted through the real CLI, each step done by the process it belongs
+    to (the volume lands on the agent's host; os-services shows all three). The CLI's
+    volume create asks the Image service too: an image process serves it."""
+    env = scaled_env(scaled.database_url, GUREUM_PUBLIC_URL=scaled.a.url.removesuffix(
+        "/identity"), GUREUM_BLOCK_STORAGE__REPORT_INTERVAL="2")
+    port, image_port = free_port(), free_port()
+    roles = [block_storage_role(port, scaled.state_dir, env),
+             image_role(image_port, scaled.state_dir, env),
+             headless_role("volume-scheduler", scaled.state_dir, env),
+             headless_role("volume-agent", scaled.state_dir, env, host="scaled-vol"),
+             headless_role("backup-agent", scaled.state_dir, env, host="scaled-backup")]
+    api = roles[0].wait_ready()
+    roles[1].wait_ready()
+    old = {**point_endpoints_at(scaled.a, admin_token, f"http://127.0.0.1:{port}",
+                                ("block-storage", "volumev3")),
+           **point_endpoints_at(scaled.a, admin_token, f"http://127.0.0.1:{image_port}",
+                                ("image",))}
+    try:
+        with httpx.Client(base_url=f"{api.url}/v3", timeout=15,
+                          headers={"X-Auth-Token": admin_token,
+                                   "OpenStack-API-Version": "volume 3.44"}) as client:
+            def status(path: str) -> str:
+                shown = client.get(path)
+                if shown.status_code == 404:
+                    return "gone"
+                assert shown.status_code == 200, shown.text
+                return str(next(iter(shown.json().values()))["status"])
+
+            def settles(path: str, wanted: str = "available") -> None:
+                within(30, lambda: status(path) in (wanted, "error", "error_restoring"))
+                assert status(path) == wanted, f"{path}: {status(path)}\n" + "\n".join(
+                    f"--- {r.name}:\n{r.output()}" for r in roles)
+
+            def services() -> set[tuple[str, str]]:
+                return {(s["binary"], s["host"]) for s in client.get(
+                    "/os-services").json()["services"] if s["state"] == "up"}
+
+            within(20, lambda: {b for b, _ in services()} >= {
+                "cinder-scheduler", "cinder-volume", "cinder-backup"})
+            volume = scaled.openstack_json("volume", "create", "--size", "1",
+                                           unique("scaled-vol"))
+            settles(f"/volumes/{volume['id']}")
+            snapshot = scaled.openstack_json("volume", "snapshot", "create", "--volume",
+                                             volume["id"], unique("scaled-snap"))
+            settles(f"/snapshots/{snapshot['id']}")
+            backup = scaled.openstack_json("volume", "backup", "create", "--name",
+                                           unique("scaled-backup"), volume["id"])
+            settles(f"/backups/{backup['id']}")
+            restored = scaled.openstack_json("volume", "backup", "restore", backup["id"],
+                                             unique("scaled-restored"))
+            settles(f"/volumes/{restored['volume_id']}")
+            listed = scaled.openstack_json("volume", "service", "list")
+            hosts = {s["Binary"]: s["Host"] for s in listed}
+            assert hosts["cinder-backup"] == "scaled-backup", listed
+            assert hosts["cinder-volume"].startswith("scaled-vol@"), listed
+            shown = client.get(f"/volumes/{volume['id']}").json()["volume"]
+            assert shown["os-vol-host-attr:host"].startswith("scaled-vol@")
+            scaled.openstack("volume", "snapshot", "delete", snapshot["id"])
+            settles(f"/snapshots/{snapshot['id']}", "gone")
+            scaled.openstack("volume", "backup", "delete", backup["id"])
+            settles(f"/backups/{backup['id']}", "gone")
+            scaled.openstack("volume", "delete", volume["id"], restored["volume_id"])
+            settles(f"/volumes/{volume['id']}", "gone")
+            settles(f"/volumes/{restored['volume_id']}", "gone")
+    finally:
+        with scaled.a.client(admin_token) as client:
+            for endpoint_id, url in old.items():
+                client.patch(f"/v3/endpoints/{endpoint_id}", json={"endpoint": {"url": url}})
+        codes = [role.terminate(15) for role in reversed(roles)]
+    for role in roles:
+        assert "Traceback" not in role.output(), f"{role.name}:\n{role.output()}"
+    assert codes == [0] * len(roles), "\n".join(r.output() for r in roles)
 
 
 def test_sigterm_stops_both_cleanly(scaled: Scaled) -> None:

@@ -3,26 +3,10 @@ HTTP as nova clients use them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import openstack
-import pytest
 
-from tests.functional.compute_helpers import compute_client
 from tests.harness import RunningCloud, unique
-
-
-@pytest.fixture()
-def nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin") as client:
-        yield client
-
-
-@pytest.fixture()
-def demo_nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "demo") as client:
-        yield client
 
 
 def test_version_documents_and_microversion_headers(cloud: RunningCloud,

@@ -3,35 +3,13 @@ security groups, the console log, and the instance actions that record them all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from tests.functional.compute_helpers import (
-    compute_client,
     create_server,
-    public_image,
     wait_status,
 )
 from tests.harness import RunningCloud, unique
-
-
-@pytest.fixture(scope="module")
-def image(cloud: RunningCloud) -> str:
-    return public_image(cloud)
-
-
-@pytest.fixture()
-def nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin") as client:
-        yield client
-
-
-@pytest.fixture()
-def demo_nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "demo") as client:
-        yield client
 
 
 def act(client: httpx.Client, server_id: str, body: object) -> httpx.Response:

@@ -3,7 +3,7 @@ hypervisors with usage, zones, aggregates, and server groups the scheduler honou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -12,28 +12,10 @@ from tests.functional.compute_helpers import (
     compute_client,
     create_server,
     new_project_member,
-    public_image,
     wait_deleted,
     wait_status,
 )
 from tests.harness import RunningCloud, unique
-
-
-@pytest.fixture(scope="module")
-def image(cloud: RunningCloud) -> str:
-    return public_image(cloud)
-
-
-@pytest.fixture()
-def nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin") as client:
-        yield client
-
-
-@pytest.fixture()
-def demo_nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "demo") as client:
-        yield client
 
 
 def compute_hosts(nova: httpx.Client) -> list[str]:
@@ -218,6 +200,45 @@ def test_quota_sets_limit_a_project_and_show_its_usage(cloud: RunningCloud,
     classes = nova.get("/os-quota-class-sets/default").json()["quota_class_set"]
     assert classes["instances"] == 10
 
+
+def test_simple_tenant_usage_counts_each_server_while_it_ran(cloud: RunningCloud,
+                                                             nova: httpx.Client,
+                                                             image: str) -> None:
+    project_id, token = new_project_member(cloud, "usage")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    period = {"start": (now - timedelta(hours=1)).isoformat(),
+              "end": (now + timedelta(hours=1)).isoformat()}
+    with compute_client(cloud, "", token=token) as member:
+        assert member.get(f"/os-simple-tenant-usage/{project_id}", params=period).json() == {
+            "tenant_usage": {}}
+        kept = create_server(member, image, flavor="84", name="kept")
+        gone = create_server(member, image, flavor="42", name="gone")
+        for server in (kept, gone):
+            wait_status(member, server["id"], {"ACTIVE"})
+        assert member.delete(f"/servers/{gone['id']}").status_code == 204
+        wait_deleted(member, gone["id"])
+        usage = member.get(f"/os-simple-tenant-usage/{project_id}", params=period).json()[
+            "tenant_usage"]
+        servers = {s["name"]: s for s in usage["server_usages"]}
+        assert servers["kept"]["state"] == "active" and servers["kept"]["ended_at"] is None
+        assert (servers["kept"]["vcpus"], servers["kept"]["memory_mb"],
+                servers["kept"]["flavor"]) == (1, 192, "m1.micro")
+        assert servers["gone"]["state"] == "terminated" and servers["gone"]["ended_at"]
+        assert 0 < servers["gone"]["hours"] < 0.1
+        assert usage["total_memory_mb_usage"] == pytest.approx(
+            192 * servers["kept"]["hours"] + 128 * servers["gone"]["hours"])
+        # members see their own project only, and no list of all
+        assert member.get("/os-simple-tenant-usage", params=period).status_code == 403
+        assert member.get("/os-simple-tenant-usage/someone-else", params=period
+                          ).status_code == 403
+        assert member.get(f"/os-simple-tenant-usage/{project_id}", params={
+            "start": period["end"], "end": period["start"]}).status_code == 400
+        member.delete(f"/servers/{kept['id']}")
+    listed = nova.get("/os-simple-tenant-usage", params=period).json()["tenant_usages"]
+    mine = next(u for u in listed if u["tenant_id"] == project_id)
+    assert "server_usages" not in mine and mine["total_hours"] > 0
+    detailed = nova.get("/os-simple-tenant-usage", params={**period, "detailed": 1}).json()
+    assert any("server_usages" in u for u in detailed["tenant_usages"])
 
 
 def test_a_project_s_quota_set_limits_key_pairs_and_metadata_items(

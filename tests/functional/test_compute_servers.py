@@ -5,39 +5,19 @@ from __future__ import annotations
 
 import concurrent.futures
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import openstack
-import pytest
 
 from gureum.compute.drivers.fake import BEHAVIOUR_KEY
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
     new_project_member,
-    public_image,
     wait_deleted,
     wait_status,
 )
 from tests.harness import RunningCloud, unique
-
-
-@pytest.fixture(scope="module")
-def image(cloud: RunningCloud) -> str:
-    return public_image(cloud)
-
-
-@pytest.fixture()
-def nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin") as client:
-        yield client
-
-
-@pytest.fixture()
-def demo_nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "demo") as client:
-        yield client
 
 
 def ports_of(cloud: RunningCloud, server_id: str) -> list[dict[str, object]]:

@@ -22,7 +22,7 @@ from gureum.clients.image import ImageClient
 from gureum.core.bus import Bus, Handler
 
 log = logging.getLogger(__name__)
-WORKERS = 4
+WORKERS = 16  # work on the fake backend is instant; reports wait for their batch
 RESYNC_EVERY = 6  # reports
 RPC_TIMEOUT = 30.0
 

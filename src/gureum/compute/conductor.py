@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,8 @@ from gureum.compute.messages import (
     COMPUTE_BINARY,
     CONDUCTOR_BINARY,
     CONDUCTOR_TOPIC,
+    HOSTS_CHANGED,
+    PUBLISHER,
     SCHEDULER_TOPIC,
 )
 from gureum.compute.models import ComputeNode, ComputeService, Server
@@ -62,14 +65,40 @@ async def heartbeat(session: AsyncSession, binary: str, host: str, zone: str) ->
                                    availability_zone=zone, created_at=now, updated_at=now))
 
 
-class Conductor:
+async def every(interval: float, step: Callable[[], Awaitable[None]], what: str) -> None:
+    """A service's periodic task (its report, and what it checks then), for ever; a
+    failure is logged and the next round tries again."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await step()
+        except Exception as exc:
+            log.warning("%s could not report: %s", what, exc)
+
+
+class Reporting:
+    """A service with a periodic task: started once it serves, cancelled on stop."""
+
+    _task: asyncio.Task[None] | None = None
+
+    def start_reporting(self, interval: float, step: Callable[[], Awaitable[None]],
+                        what: str) -> None:
+        self._task = asyncio.get_running_loop().create_task(every(interval, step, what))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+
+
+class Conductor(Reporting):
     def __init__(self, db: Database, bus: Bus, settings: ComputeSettings,
                  host: str | None = None) -> None:
         self.db = db
         self.bus = bus
         self.settings = settings
         self.host = host or settings.host or socket.gethostname()
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         handlers: dict[str, Handler] = {
@@ -82,24 +111,12 @@ class Conductor:
         }
         for _ in range(WORKERS):
             await self.bus.serve(CONDUCTOR_TOPIC, handlers)
-        await report_service(self.db, CONDUCTOR_BINARY, self.host,
-                             "internal")
-        self._task = asyncio.get_running_loop().create_task(self._heartbeat())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
+        await report_service(self.db, CONDUCTOR_BINARY, self.host, "internal")
+        self.start_reporting(self.settings.report_interval, self._heartbeat, "conductor")
 
     async def _heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.report_interval)
-            try:
-                await report_service(self.db, CONDUCTOR_BINARY, self.host, "internal")
-                await self.expire_stuck_builds()
-            except Exception as exc:
-                log.warning("conductor could not report: %s", exc)
+        await report_service(self.db, CONDUCTOR_BINARY, self.host, "internal")
+        await self.expire_stuck_builds()
 
     # ------------------------------------------------------------ hosts
     async def report_host(self, host: str, zone: str, resources: dict[str, Any]) -> None:
@@ -112,6 +129,7 @@ class Conductor:
             await heartbeat(session, COMPUTE_BINARY, host, zone)
             node = (await session.scalars(select(ComputeNode).where(
                 ComputeNode.host == host))).first()
+            new = node is None
             if node is None:
                 node = ComputeNode(uuid=new_id(), host=host, hypervisor_hostname=host,
                                    vcpus=0, memory_mb=0, local_gb=0)
@@ -121,10 +139,13 @@ class Conductor:
             node.hypervisor_type = resources["hypervisor_type"]
             node.hypervisor_version = resources["hypervisor_version"]
             node.cpu_info = resources.get("cpu_info") or {}
+            node.arch = str(node.cpu_info.get("arch") or "x86_64")
             node.cpu_allocation_ratio = settings.cpu_allocation_ratio
             node.ram_allocation_ratio = settings.ram_allocation_ratio
             node.disk_allocation_ratio = settings.disk_allocation_ratio
             node.updated_at = utcnow()
+        if new:
+            await self.bus.notify(PUBLISHER, HOSTS_CHANGED, {"host": host})
 
     async def work_for_host(self, host: str, older_than: float = 0.0) -> dict[str, Any]:
         """What is under way on a host: the agent finishes it after a restart. Power

@@ -195,6 +195,8 @@ class ComputeNode(Base):
     local_gb_used: Mapped[int] = mapped_column(Integer, default=0)
     running_vms: Mapped[int] = mapped_column(Integer, default=0)
     cpu_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # cpu_info's architecture, as a column: the scheduler reads it for every decision
+    arch: Mapped[str] = mapped_column(String(32), default="x86_64")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

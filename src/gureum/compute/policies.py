@@ -74,3 +74,5 @@ RULES += _rules(ADMIN, "os-quota-sets:update", "os-quota-sets:delete",
                 "os-quota-class-sets:show", "os-quota-class-sets:update")
 RULES += _rules(MEMBER, "server-metadata:create", "server-metadata:update",
                 "server-metadata:update_all", "server-metadata:delete")
+RULES += [Rule(P + "os-simple-tenant-usage:list", ADMIN),
+          Rule(P + "os-simple-tenant-usage:show", READER)]

@@ -3,10 +3,7 @@ dialect, the microversion range, and URLs with or without the project id."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-
-from starlette.types import Receive, Scope, Send
 
 from gureum.compute import policies
 from gureum.compute.api import (
@@ -23,6 +20,7 @@ from gureum.compute.api import (
     servers,
     services,
     tags,
+    usage,
     zones,
 )
 from gureum.compute.manager import ComputeManager
@@ -36,22 +34,6 @@ SERVICE_TYPE = "compute"
 PATH = "/compute"
 # nova's metadata API (as neutron's metadata proxy reaches it; see metadata_api.py)
 METADATA_PATH = "/metadata"
-# /v2.1/{project_id}/servers and /v2.1/servers are one resource (2.18 made the project
-# id optional; the token's is the one that counts).
-PROJECT_IN_URL = re.compile(r"^/v2\.1/(?:[0-9a-f]{32}|[0-9a-f-]{36})(?=/|$)")
-
-
-class ComputeApp(ServiceApp):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            root = scope.get("root_path", "")
-            path: str = scope["path"]
-            route = path[len(root):] if path.startswith(root) else path
-            stripped = PROJECT_IN_URL.sub("/v2.1", route, count=1)
-            if stripped != route:
-                scope = {**scope, "path": root + stripped,
-                         "raw_path": (root + stripped).encode()}
-        await super().__call__(scope, receive, send)
 
 
 def create_app(manager: ComputeManager, authenticator: Authenticator,
@@ -59,10 +41,11 @@ def create_app(manager: ComputeManager, authenticator: Authenticator,
     router = Router().include(discovery.router, servers.router, actions.router, metadata.router,
                               tags.router, flavors.router, keypairs.router, limits.router,
                               server_groups.router, services.router, hypervisors.router,
-                              zones.router, aggregates.router, quotas.router)
-    return ComputeApp(
+                              zones.router, aggregates.router, quotas.router,
+                              usage.router)
+    return ServiceApp(
         name=SERVICE_TYPE, dialect="nova", router=router,
         policy=PolicyEngine("compute", policies.RULES, policy_file),
-        authenticator=authenticator, manager=manager,
+        authenticator=authenticator, manager=manager, project_in_url="/v2.1",
         microversions=Microversions("compute", discovery.MIN_VERSION, discovery.MAX_VERSION,
                                     legacy_header="X-OpenStack-Nova-API-Version"))

@@ -252,8 +252,13 @@ class ServiceApp:
     def __init__(self, *, name: str, dialect: str, router: Router, policy: PolicyEngine,
                  authenticator: Authenticator, manager: Any,
                  microversions: Microversions | None = None,
-                 auth_hint: str | None = None) -> None:
+                 auth_hint: str | None = None, project_in_url: str | None = None) -> None:
         self.name = name
+        # `/v3/{project_id}/volumes` is `/v3/volumes`: the version prefix (`/v3`) after
+        # which an optional project id (32 hex digits, or a uuid) is dropped
+        self.project_in_url = project_in_url
+        self._project_pattern = None if project_in_url is None else re.compile(
+            rf"^{re.escape(project_in_url)}/(?:[0-9a-f]{{32}}|[0-9a-f-]{{36}})(?=/|$)")
         self.dialect = dialect
         self.policy = policy
         self.authenticator = authenticator
@@ -273,7 +278,18 @@ class ServiceApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             return
+        if scope["type"] == "http" and self._project_pattern is not None:
+            scope = self._without_project(scope, self._project_pattern)
         await self._router(scope, receive, send)
+
+    def _without_project(self, scope: Scope, pattern: re.Pattern[str]) -> Scope:
+        root = scope.get("root_path", "")
+        path: str = scope["path"]
+        route = path[len(root):] if path.startswith(root) else path
+        stripped = pattern.sub(self.project_in_url or "", route, count=1)
+        if stripped == route:
+            return scope
+        return {**scope, "path": root + stripped, "raw_path": (root + stripped).encode()}
 
     async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.error_response(NotFound(), new_request_id())(scope, receive, send)

@@ -45,13 +45,15 @@ async def volume_target(req: Request, manager: BlockStorageManager) -> Mapping[s
 
 
 async def render_volumes(req: Request, manager: BlockStorageManager, rows: list[Volume],
-                         ) -> list[dict[str, Any]]:
+                         new: bool = False) -> list[dict[str, Any]]:
+    """Volumes with their types and attachments (`new`: volumes just made, which have
+    none to read)."""
     ids = [r.id for r in rows]
     async with manager.db.session() as session:
         types = {t.id: t for t in await session.scalars(select(VolumeType).where(
             VolumeType.id.in_({r.volume_type_id for r in rows})))}
         attachments: dict[str, list[Attachment]] = {i: [] for i in ids}
-        for start in range(0, len(ids), 500):
+        for start in range(0, 0 if new else len(ids), 500):
             for attachment in await session.scalars(select(Attachment).where(
                     Attachment.volume_id.in_(ids[start:start + 500]))):
                 attachments[attachment.volume_id].append(attachment)

@@ -31,7 +31,7 @@ async def create_volume(req: Request, manager: BlockStorageManager) -> dict[str,
     if spec.get("multiattach"):
         req.enforce("volume:multiattach", {"project_id": req.context.project_id})
     row = await manager.create_volume(req.context, spec)
-    return {"volume": (await render_volumes(req, manager, [row]))[0]}
+    return {"volume": (await render_volumes(req, manager, [row], new=True))[0]}
 
 
 @router.get("", policy="volume:get_all")

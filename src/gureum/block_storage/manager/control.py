@@ -6,6 +6,7 @@ nothing, and every failure ends in an error status with a user message."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import timedelta
 from typing import Any
@@ -15,11 +16,12 @@ from sqlalchemy import delete, func, select, update
 from gureum.block_storage.manager.base import ManagerBase, new_id, record_message, transition
 from gureum.block_storage.messages import CONTROL_TOPIC, SCHEDULER_TOPIC, backend_of
 from gureum.block_storage.models import Pool, Service, Snapshot, Volume
+from gureum.core.batch import Batches
 from gureum.core.bus import Bus, Handler
 from gureum.core.db import utcnow
 
 log = logging.getLogger(__name__)
-WORKERS = 4
+WORKERS = 16  # report handlers mostly wait for their batch
 TRANSITIONAL = ("creating", "deleting", "extending", "reverting", "uploading",
                 "backing-up", "restoring-backup")
 
@@ -106,20 +108,69 @@ class Control(ManagerBase):
 
     # ------------------------------------------------------------ volumes
     async def rpc_volume_created(self, volume_id: str, host: str) -> None:
+        """creating → available. Reports from one backend that arrive together commit
+        together (core/batch.py): one transaction moves them all, each by its own
+        conditional update."""
+        await self.created_reports.submit(host, volume_id)
+
+    @functools.cached_property
+    def created_reports(self) -> Batches[str, str, None]:
+        return Batches(self._volumes_created)
+
+    async def _volumes_created(self, host: str, volume_ids: list[str]) -> list[None | Exception]:
+        outcomes: list[None | Exception] = [None] * len(volume_ids)
+        try:
+            restores = await self._mark_created(host, volume_ids)
+        except Exception:
+            if len(volume_ids) == 1:
+                raise
+            # The batch's transaction failed as a whole (a deadlock PostgreSQL broke with
+            # another control process): each alone, so a report fails only for itself
+            # (its agent's call fails; the agent's resync reports it again).
+            restores = []
+            for index, volume_id in enumerate(volume_ids):
+                try:
+                    restores += await self._mark_created(host, [volume_id])
+                except Exception as exc:
+                    outcomes[index] = exc
+        for volume_id, backup_id in restores:
+            try:
+                await self.restore_into(volume_id, backup_id)
+            except Exception as exc:
+                outcomes[volume_ids.index(volume_id)] = exc
+        return outcomes
+
+    async def _mark_created(self, host: str, volume_ids: list[str]) -> list[tuple[str, str]]:
+        """creating → available in one transaction: one conditional update for the plain
+        volumes, one each for those made from an image (now bootable) or a backup (now
+        restoring-backup: their (volume, backup) pairs are the answer). In id order: two
+        control processes moving the same volumes lock them in the same order."""
+        restores: list[tuple[str, str]] = []
+        now = utcnow()
+        created = {"status": "available", "launched_at": now, "updated_at": now}
         async with self.db.session() as session:
-            volume = await session.get(Volume, volume_id)
-            if volume is None:
-                return
-            values: dict[str, Any] = {"status": "available", "launched_at": utcnow(),
-                                      "updated_at": utcnow()}
-            if volume.image_id:  # an image's bytes are in it: cinder marks it bootable
-                values["bootable"] = True
-            if volume.backup_id:  # now the backup's bytes go in
-                values["status"] = "restoring-backup"
-            moved = await transition(session, Volume, volume_id, values, status="creating",
-                                     host=host)
-        if moved and volume.backup_id:
-            await self.restore_into(volume_id, volume.backup_id)
+            rows = (await session.execute(
+                select(Volume.id, Volume.image_id, Volume.backup_id)
+                .where(Volume.id.in_(volume_ids)).order_by(Volume.id))).all()
+            plain = [volume_id for volume_id, image_id, backup_id in rows
+                     if not image_id and not backup_id]
+            if plain:
+                await session.execute(
+                    update(Volume).where(Volume.id.in_(plain), Volume.status == "creating",
+                                         Volume.host == host)
+                    .values(**created).execution_options(synchronize_session=False))
+            for volume_id, image_id, backup_id in rows:
+                if volume_id in plain:
+                    continue
+                values: dict[str, Any] = dict(created)
+                if image_id:  # an image's bytes are in it: cinder marks it bootable
+                    values["bootable"] = True
+                if backup_id:  # now the backup's bytes go in
+                    values["status"] = "restoring-backup"
+                if await transition(session, Volume, volume_id, values, status="creating",
+                                    host=host) and backup_id:
+                    restores.append((volume_id, backup_id))
+        return restores
 
     async def rpc_volume_uploaded(self, volume_id: str, host: str, image_id: str, ok: bool,
                                   ) -> None:

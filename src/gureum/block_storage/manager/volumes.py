@@ -4,6 +4,7 @@ schedulers over the bus; the answer is 202 with the volume `creating`."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -20,8 +21,10 @@ from gureum.block_storage.manager.images import image_for_volume
 from gureum.block_storage.manager.listing import ListQuery, boolean, metadata_filter, paged
 from gureum.block_storage.messages import SCHEDULER_TOPIC, backend_of, volume_topic
 from gureum.block_storage.models import Backup, Service, Snapshot, Volume, VolumeType
+from gureum.core.batch import Batches
 from gureum.core.context import RequestContext
 from gureum.core.db import utcnow
+from gureum.core.errors import GureumError
 
 VOLUME_COLUMNS = {
     "id": Volume.id, "name": Volume.name, "status": Volume.status, "size": Volume.size,
@@ -80,13 +83,58 @@ class Volumes(ManagerBase):
             image_id=image_metadata.get("image_id") if source is None else None,
             backup_id=backup.id if backup is not None else None,
             image_metadata=image_metadata, created_at=utcnow())
-        async with self.db.session(lock=quota_lock(project_id)) as session:
-            await self.check_quota(session, project_id, volumes=1, gigabytes=size,
-                                   volume_size=size)
-            session.add(volume)
-        await self.bus.cast(SCHEDULER_TOPIC, "create_volume", volume_id=volume.id,
-                            request_id=context.request_id)
+        await self.volume_inserts.submit(project_id, (volume, context.request_id))
         return volume
+
+    @functools.cached_property
+    def volume_inserts(self) -> Batches[str, tuple[Volume, str | None], None]:
+        """Creates in one project take its quota lock, so they commit together
+        (core/batch.py): one transaction, one lock, one read of the limits serve all the
+        creates that arrived while the previous batch ran. The batch, not the caller,
+        hands the volumes to the schedulers: a client that hangs up after the commit
+        does not leave its volume unscheduled."""
+        return Batches(self._insert_volumes)
+
+    async def _insert_volumes(self, project_id: str,
+                              items: list[tuple[Volume, str | None]],
+                              ) -> list[None | Exception]:
+        outcomes = await self._insert_batch(project_id, [volume for volume, _ in items])
+        for (volume, request_id), outcome in zip(items, outcomes, strict=True):
+            if outcome is None:
+                await self.bus.cast(SCHEDULER_TOPIC, "create_volume", volume_id=volume.id,
+                                    request_id=request_id)
+        return outcomes
+
+    async def _insert_batch(self, project_id: str, volumes: list[Volume],
+                            ) -> list[None | Exception]:
+        """One quota check for the whole batch when all of it fits (the usual case);
+        else each volume is counted with the ones before it (flushed, so the usage the
+        check sums includes them): exact, and a volume over quota fails alone while the
+        rest of the batch goes in."""
+        outcomes: list[None | Exception] = []
+        async with self.db.session(lock=quota_lock(project_id)) as session:
+            if len(volumes) > 1:
+                try:
+                    await self.check_quota(session, project_id, volumes=len(volumes),
+                                           gigabytes=sum(v.size for v in volumes),
+                                           volume_size=max(v.size for v in volumes))
+                except GureumError:
+                    pass  # not all of it: one by one, below
+                else:
+                    session.add_all(volumes)
+                    return [None] * len(volumes)
+            for volume in volumes:
+                try:
+                    await self.check_quota(session, project_id, volumes=1,
+                                           gigabytes=volume.size, volume_size=volume.size)
+                except GureumError as exc:
+                    outcomes.append(exc)
+                    continue
+                session.add(volume)
+                outcomes.append(None)
+                if len(volumes) > 1:
+                    await session.flush()
+        return outcomes
 
     async def _source(self, session: Any, context: RequestContext, spec: dict[str, Any],
                       ) -> Volume | Snapshot | None:
@@ -160,7 +208,8 @@ class Volumes(ManagerBase):
             origin.availability_zone if isinstance(origin, Volume) else
             self.settings.default_availability_zone)
         known = {b.availability_zone for b in self.settings.backends.values()}
-        known.update(await session.scalars(select(Service.availability_zone).distinct()))
+        if zone not in known:  # a zone only agents of their own serve (scaled out)
+            known.update(await session.scalars(select(Service.availability_zone).distinct()))
         if zone not in known:
             raise errors.InvalidInput(reason=f"Availability zone '{zone}' is invalid.")
         if isinstance(origin, Volume) and zone != origin.availability_zone:

@@ -71,21 +71,23 @@ async def show_hypervisor(req: Request, manager: ComputeManager) -> dict[str, An
     raise NotFound(f"Hypervisor {wanted} could not be found.")
 
 
-@router.get("/{pattern}/search", policy=P + "search")
-async def search_hypervisors(req: Request, manager: ComputeManager) -> dict[str, Any]:
+async def _matching(req: Request, manager: ComputeManager) -> list[Pair]:
+    """The hypervisors whose name holds the pattern (nova's search); 404 for none."""
     pairs = [p for p in await manager.list_hypervisors()
              if req.params["pattern"] in p[0].hypervisor_hostname]
     if not pairs:
         raise NotFound(f"No hypervisor matching '{req.params['pattern']}' could be found.")
-    return {"hypervisors": _render(req, manager, pairs, False)}
+    return pairs
+
+
+@router.get("/{pattern}/search", policy=P + "search")
+async def search_hypervisors(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    return {"hypervisors": _render(req, manager, await _matching(req, manager), False)}
 
 
 @router.get("/{pattern}/servers", policy=P + "servers")
 async def hypervisor_servers(req: Request, manager: ComputeManager) -> dict[str, Any]:
-    pairs = [p for p in await manager.list_hypervisors()
-             if req.params["pattern"] in p[0].hypervisor_hostname]
-    if not pairs:
-        raise NotFound(f"No hypervisor matching '{req.params['pattern']}' could be found.")
+    pairs = await _matching(req, manager)
     found = []
     for item, (node, _) in zip(_render(req, manager, pairs, False), pairs, strict=True):
         servers = await manager.hypervisor_servers(node.host)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute import errors
 from gureum.compute.manager.base import ManagerBase, new_id
-from gureum.compute.messages import COMPUTE_BINARY
+from gureum.compute.messages import COMPUTE_BINARY, HOSTS_CHANGED, PUBLISHER
 from gureum.compute.models import (
     Aggregate,
     AggregateHost,
@@ -26,6 +26,10 @@ from gureum.core.errors import Conflict, NotFound
 
 class Hosts(ManagerBase):
     # ------------------------------------------------------------ services
+    async def hosts_changed(self) -> None:
+        """Schedulers read the hosts again (a service or an aggregate changed)."""
+        await self.bus.notify(PUBLISHER, HOSTS_CHANGED, {})
+
     def is_up(self, service: ComputeService) -> bool:
         cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
         return not service.forced_down and service.updated_at >= cutoff
@@ -53,6 +57,7 @@ class Hosts(ManagerBase):
                 raise NotFound(f"Service {binary} on host {host} could not be found.")
             for key, value in values.items():
                 setattr(row, key, value)
+        await self.hosts_changed()
         return row
 
     async def delete_service(self, service_id: int) -> None:
@@ -69,6 +74,7 @@ class Hosts(ManagerBase):
                 await session.execute(delete(ComputeNode).where(
                     ComputeNode.host == row.host))
             await session.delete(row)
+        await self.hosts_changed()
 
     # ------------------------------------------------------------ hypervisors
     async def list_hypervisors(self) -> list[tuple[ComputeNode, ComputeService | None]]:
@@ -137,6 +143,7 @@ class Hosts(ManagerBase):
                 await self._set_metadata(session, row, {
                     "availability_zone": values["availability_zone"]})
             row.updated_at = utcnow()
+        await self.hosts_changed()
 
     async def delete_aggregate(self, aggregate_id: int) -> None:
         async with self.db.session(lock="compute-aggregates") as session:
@@ -147,6 +154,7 @@ class Hosts(ManagerBase):
                 raise errors.InvalidInput(reason=f"Cannot remove aggregate {aggregate_id}: "
                                           "it still has hosts")
             await session.delete(row)
+        await self.hosts_changed()
 
     async def add_aggregate_host(self, aggregate_id: int, host: str) -> None:
         async with self.db.session(lock="compute-aggregates") as session:
@@ -163,6 +171,7 @@ class Hosts(ManagerBase):
                 await self._check_zone_conflict(session, host, zone, aggregate_id)
             session.add(AggregateHost(aggregate_id=aggregate_id, host=host))
             row.updated_at = utcnow()
+        await self.hosts_changed()
 
     async def remove_aggregate_host(self, aggregate_id: int, host: str) -> None:
         async with self.db.session(lock="compute-aggregates") as session:
@@ -173,6 +182,7 @@ class Hosts(ManagerBase):
                                "not found")
             await session.delete(link)
             row.updated_at = utcnow()
+        await self.hosts_changed()
 
     async def set_aggregate_metadata(self, aggregate_id: int,
                                      metadata: dict[str, str | None]) -> None:
@@ -180,6 +190,7 @@ class Hosts(ManagerBase):
             row = await self._aggregate(session, aggregate_id)
             await self._set_metadata(session, row, metadata)
             row.updated_at = utcnow()
+        await self.hosts_changed()
 
     async def _set_metadata(self, session: AsyncSession, row: Aggregate,
                             metadata: dict[str, str | None]) -> None:

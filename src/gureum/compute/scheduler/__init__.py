@@ -6,9 +6,9 @@ and hands the server to that host's agent."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
+import time
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute.claims import claim
-from gureum.compute.conductor import fault, report_service
+from gureum.compute.conductor import Reporting, fault, report_service
 from gureum.compute.config import ComputeSettings
 from gureum.compute.manager.base import record_event
 from gureum.compute.messages import (
     COMPUTE_BINARY,
+    HOSTS_CHANGED,
     SCHEDULER_BINARY,
     SCHEDULER_TOPIC,
     compute_topic,
@@ -51,6 +52,11 @@ log = logging.getLogger(__name__)
 WORKERS = 4
 EVENT = "conductor_schedule_and_build_instances"
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
+# How long a scheduler decides from the host states it read (and the claims it made
+# since) before reading them again: other schedulers' claims and freed servers show up
+# this late; a stale state costs at most a failed claim and another try. Changes to
+# what is schedulable where (a disabled service, an aggregate) arrive as HOSTS_CHANGED.
+HOST_STATES_TTL = 2.0
 
 
 class HostTaken(Exception):
@@ -60,7 +66,7 @@ class HostTaken(Exception):
 GROUP_FILTERS = (ServerGroupAffinityFilter(), ServerGroupAntiAffinityFilter())
 
 
-class ComputeScheduler:
+class ComputeScheduler(Reporting):
     def __init__(self, db: Database, bus: Bus, settings: ComputeSettings,
                  host: str | None = None,
                  filters: tuple[Filter, ...] = DEFAULT_FILTERS) -> None:
@@ -69,32 +75,23 @@ class ComputeScheduler:
         self.settings = settings
         self.host = host or settings.host or socket.gethostname()
         self.filters = filters
-        self._task: asyncio.Task[None] | None = None
         self._deciding = asyncio.Lock()
-        self._arch: dict[int, str] = {}  # node id → CPU architecture (never changes)
+        self._states: list[HostState] | None = None
+        self._states_read = 0.0
 
     async def start(self) -> None:
+        await self.bus.subscribe(HOSTS_CHANGED, self._hosts_changed)
         for _ in range(WORKERS):
             await self.bus.serve(SCHEDULER_TOPIC, {"schedule_server": self.schedule_server})
         await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
-        self._task = asyncio.get_running_loop().create_task(self._heartbeat())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
+        self.start_reporting(self.settings.report_interval, self._heartbeat,
+                             "compute scheduler")
 
     async def _heartbeat(self) -> None:
-        # The first resync waits one interval, so the hosts have reported after a restart
+        # Runs first one interval after start, so the hosts have reported after a restart
         # (a server is not sent to ERROR for want of hosts that are still starting).
-        while True:
-            await asyncio.sleep(self.settings.report_interval)
-            try:
-                await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
-                await self.resync(older_than=self.settings.report_interval)
-            except Exception as exc:
-                log.warning("compute scheduler could not report or resync: %s", exc)
+        await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
+        await self.resync(older_than=self.settings.report_interval)
 
     async def resync(self, older_than: float) -> None:
         """Place the servers still waiting for a host `older_than` seconds after they
@@ -120,6 +117,23 @@ class ComputeScheduler:
             await self.bus.cast(compute_topic(host), "build_server", server_id=server_id,
                                 request_id=request_id)
 
+    async def _hosts_changed(self, message: dict[str, Any]) -> None:
+        self._states = None
+
+    async def _current_states(self, session: AsyncSession) -> list[HostState]:
+        now = time.monotonic()
+        if self._states is None or now - self._states_read > HOST_STATES_TTL:
+            self._states, self._states_read = await self.host_states(session), now
+        return self._states
+
+    def _consumed(self, host: HostState, spec: RequestSpec) -> None:
+        """What this scheduler just claimed, taken off the state it keeps."""
+        if self._states is not None:
+            self._states = [replace(h, free_vcpus=h.free_vcpus - spec.vcpus,
+                                    free_ram_mb=h.free_ram_mb - spec.memory_mb,
+                                    free_disk_gb=h.free_disk_gb - spec.disk_gb)
+                            if h.node_id == host.node_id else h for h in self._states]
+
     async def _place(self, server_id: str, request_id: str | None) -> str | None:
         """The host claimed for the server, or None (placed already, gone, or ERROR)."""
         async with self.db.session() as session:
@@ -128,19 +142,23 @@ class ComputeScheduler:
                     or server.vm_state != "building" or server.task_state != "scheduling"):
                 return None  # placed already (a repeated message), or gone
             spec = await self.request_spec(session, server)
-            hosts = await self.host_states(session)
+            hosts = await self._current_states(session)
             group_id = server.scheduler_hints.get("group")
         for host in self.select_hosts(hosts, spec):
             placed = await self._claim(server, spec, host, group_id, request_id)
             if placed is None:
+                self._states = None  # it had filled up: read them all again next time
                 continue
+            if placed:
+                self._consumed(host, spec)
             return host.host if placed else None
         await self._no_valid_host(server_id, request_id)
         return None
 
     def select_hosts(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         """The hosts that pass every filter, best first."""
-        passed = [h for h in hosts if all(f.passes(h, spec) for f in self.filters)]
+        asked = [f for f in self.filters if f.applies(spec)]
+        passed = [h for h in hosts if all(f.passes(h, spec) for f in asked)]
         return ordered(passed, spec, spread=self.settings.weigher == "spread")
 
     async def request_spec(self, session: AsyncSession, server: Server) -> RequestSpec:
@@ -184,49 +202,38 @@ class ComputeScheduler:
         return frozenset(h for h in rows if h)
 
     async def host_states(self, session: AsyncSession) -> list[HostState]:
-        """The hosts up and enabled, with what is free on each."""
+        """The hosts up and enabled, with what is free on each. Columns, not ORM rows:
+        with 1,000 hosts the objects alone took most of a decision."""
         cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
         node = ComputeNode
-        # Plain columns with the free amounts computed in SQL and no JSON: with 1,000
-        # hosts, loading nodes as objects (and their cpu_info) was most of a decision.
-        nodes = (await session.execute(
-            select(node.id, node.host, node.hypervisor_type,
-                   node.vcpus * node.cpu_allocation_ratio - node.vcpus_used,
-                   node.memory_mb * node.ram_allocation_ratio - node.memory_mb_used,
-                   node.local_gb * node.disk_allocation_ratio - node.local_gb_used,
-                   ComputeService.availability_zone).join(
-                ComputeService, (ComputeService.host == ComputeNode.host)
-                & (ComputeService.binary == COMPUTE_BINARY))
+        rows = await session.execute(
+            select(node.id, node.host, ComputeService.availability_zone,
+                   node.hypervisor_type, node.arch, node.vcpus, node.memory_mb, node.local_gb,
+                   node.cpu_allocation_ratio, node.ram_allocation_ratio,
+                   node.disk_allocation_ratio, node.vcpus_used, node.memory_mb_used,
+                   node.local_gb_used)
+            .join(ComputeService, (ComputeService.host == node.host)
+                  & (ComputeService.binary == COMPUTE_BINARY))
             .where(ComputeService.updated_at >= cutoff, ComputeService.disabled.is_(False),
-                   ComputeService.forced_down.is_(False)))).tuples().all()
+                   ComputeService.forced_down.is_(False)))
         metadata: dict[str, dict[str, set[str]]] = {}
         for host, meta in await session.execute(
                 select(AggregateHost.host, Aggregate.metadata_).join(
                     Aggregate, Aggregate.id == AggregateHost.aggregate_id)):
             for key, value in meta.items():
                 metadata.setdefault(host, {}).setdefault(key, set()).add(str(value))
-        archs = await self._architectures(session, [n[0] for n in nodes])
         states = []
-        for node_id, host, hypervisor_type, vcpus, ram_mb, disk_gb, zone in nodes:
+        for (node_id, host, zone, hv_type, arch, vcpus, ram, disk, cpu_ratio, ram_ratio,
+             disk_ratio, vcpus_used, ram_used, disk_used) in rows:
             meta = metadata.get(host, {})
             zones = meta.get("availability_zone")
             states.append(HostState(
                 node_id=node_id, host=host, zone=sorted(zones)[0] if zones else zone,
-                hypervisor_type=hypervisor_type, arch=archs[node_id], free_vcpus=vcpus,
-                free_ram_mb=ram_mb, free_disk_gb=disk_gb, aggregate_metadata=meta))
+                hypervisor_type=hv_type, arch=arch,
+                free_vcpus=vcpus * cpu_ratio - vcpus_used,
+                free_ram_mb=ram * ram_ratio - ram_used,
+                free_disk_gb=disk * disk_ratio - disk_used, aggregate_metadata=meta))
         return states
-
-    async def _architectures(self, session: AsyncSession, node_ids: list[int],
-                             ) -> dict[int, str]:
-        """Each node's CPU architecture (from its cpu_info), read once per node: a
-        hypervisor does not change its architecture."""
-        unknown = [i for i in node_ids if i not in self._arch]
-        for start in range(0, len(unknown), 500):
-            for node_id, cpu_info in await session.execute(select(
-                    ComputeNode.id, ComputeNode.cpu_info).where(
-                    ComputeNode.id.in_(unknown[start:start + 500]))):
-                self._arch[node_id] = str((cpu_info or {}).get("arch", "x86_64"))
-        return self._arch
 
     async def _claim(self, server: Server, spec: RequestSpec, host: HostState,
                      group_id: str | None, request_id: str | None) -> bool | None:

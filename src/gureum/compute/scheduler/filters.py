@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 # extra specs with this scope are matched against the host's aggregates' metadata
 AGGREGATE_SCOPE = "aggregate_instance_extra_specs:"
+# the image properties ImagePropertiesFilter matches
+IMAGE_KEYS = ("hypervisor_type", "architecture", "hw_architecture")
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,19 @@ class RequestSpec:
 
 
 class Filter(Protocol):
+    def applies(self, spec: RequestSpec) -> bool:
+        """Whether the request asks anything of this filter (most ask nothing of most:
+        with 1,000 hosts, skipping them is most of a decision's time)."""
+        ...
+
     def passes(self, host: HostState, spec: RequestSpec) -> bool: ...
 
 
 class RetryFilter:
     """Not a host the build already failed on."""
+
+    def applies(self, spec: RequestSpec) -> bool:
+        return bool(spec.ignore_hosts)
 
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         return host.host not in spec.ignore_hosts
@@ -55,17 +65,26 @@ class RetryFilter:
 class ForcedHostFilter:
     """An admin's `zone:host` decides alone."""
 
+    def applies(self, spec: RequestSpec) -> bool:
+        return spec.forced_host is not None
+
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         return spec.forced_host is None or host.host == spec.forced_host
 
 
 class AvailabilityZoneFilter:
+    def applies(self, spec: RequestSpec) -> bool:
+        return spec.zone is not None
+
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         return spec.zone is None or host.zone == spec.zone
 
 
 class ComputeFilter:
     """Enough vCPU, RAM and disk left, after the allocation ratios."""
+
+    def applies(self, spec: RequestSpec) -> bool:
+        return True
 
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         return (host.free_vcpus >= spec.vcpus and host.free_ram_mb >= spec.memory_mb
@@ -74,6 +93,9 @@ class ComputeFilter:
 
 class ImagePropertiesFilter:
     """The image's hypervisor_type and architecture, when it names them."""
+
+    def applies(self, spec: RequestSpec) -> bool:
+        return any(spec.image_properties.get(k) for k in IMAGE_KEYS)
 
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         wanted_type = spec.image_properties.get("hypervisor_type")
@@ -87,6 +109,9 @@ class AggregateInstanceExtraSpecsFilter:
     """Flavor extra specs (scoped `aggregate_instance_extra_specs:`, or unscoped) must be
     in the metadata of one of the host's aggregates."""
 
+    def applies(self, spec: RequestSpec) -> bool:
+        return any(k.startswith(AGGREGATE_SCOPE) or ":" not in k for k in spec.extra_specs)
+
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         for key, value in spec.extra_specs.items():
             if key.startswith(AGGREGATE_SCOPE):
@@ -99,16 +124,25 @@ class AggregateInstanceExtraSpecsFilter:
 
 
 class SameHostFilter:
+    def applies(self, spec: RequestSpec) -> bool:
+        return bool(spec.same_host)
+
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         return not spec.same_host or host.host in spec.same_host
 
 
 class DifferentHostFilter:
+    def applies(self, spec: RequestSpec) -> bool:
+        return bool(spec.different_host)
+
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         return host.host not in spec.different_host
 
 
 class ServerGroupAffinityFilter:
+    def applies(self, spec: RequestSpec) -> bool:
+        return spec.group_policy == "affinity" and bool(spec.group_hosts)
+
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         if spec.group_policy != "affinity" or not spec.group_hosts:
             return True
@@ -116,6 +150,9 @@ class ServerGroupAffinityFilter:
 
 
 class ServerGroupAntiAffinityFilter:
+    def applies(self, spec: RequestSpec) -> bool:
+        return spec.group_policy == "anti-affinity"
+
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         if spec.group_policy != "anti-affinity":
             return True
