@@ -288,6 +288,19 @@ def point_endpoints_at(identity: CloudProcess, admin_token: str, url: str,
     return old
 
 
+def stop_roles(scaled: Scaled, admin_token: str, old_endpoints: dict[str, str],
+               roles: list[CloudProcess]) -> None:
+    """Put the catalog back, stop the roles (last started first): each exits 0 and
+    logged no traceback."""
+    with scaled.a.client(admin_token) as client:
+        for endpoint_id, url in old_endpoints.items():
+            client.patch(f"/v3/endpoints/{endpoint_id}", json={"endpoint": {"url": url}})
+    codes = [role.terminate(15) for role in reversed(roles)]
+    for role in roles:
+        assert "Traceback" not in role.output(), f"{role.name}:\n{role.output()}"
+    assert codes == [0] * len(roles), "\n".join(r.output() for r in roles)
+
+
 def test_block_storage_roles_as_processes(scaled: Scaled, admin_token: str) -> None:
     """`gureum block-storage`, `volume-scheduler`, `volume-agent` and `backup-agent`, each
     its own process on PostgreSQL and RabbitMQ: a volume made, snapshotted, backed up,
@@ -356,13 +369,7 @@ def test_block_storage_roles_as_processes(scaled: Scaled, admin_token: str) -> N
             settles(f"/volumes/{volume['id']}", "gone")
             settles(f"/volumes/{restored['volume_id']}", "gone")
     finally:
-        with scaled.a.client(admin_token) as client:
-            for endpoint_id, url in old.items():
-                client.patch(f"/v3/endpoints/{endpoint_id}", json={"endpoint": {"url": url}})
-        codes = [role.terminate(15) for role in reversed(roles)]
-    for role in roles:
-        assert "Traceback" not in role.output(), f"{role.name}:\n{role.output()}"
-    assert codes == [0] * len(roles), "\n".join(r.output() for r in roles)
+        stop_roles(scaled, admin_token, old, roles)
 
 
 def test_compute_roles_as_processes(scaled: Scaled, admin_token: str,
@@ -426,13 +433,7 @@ def test_compute_roles_as_processes(scaled: Scaled, admin_token: str,
                     assert net.get("/ports", params={"device_id": server["id"]}).json()[
                         "ports"] == []
     finally:
-        with scaled.a.client(admin_token) as client:
-            for endpoint_id, url in old.items():
-                client.patch(f"/v3/endpoints/{endpoint_id}", json={"endpoint": {"url": url}})
-        codes = [role.terminate(15) for role in reversed(roles)]
-    for role in roles:
-        assert "Traceback" not in role.output(), f"{role.name}:\n{role.output()}"
-    assert codes == [0] * len(roles), "\n".join(r.output() for r in roles)
+        stop_roles(scaled, admin_token, old, roles)
 
 
 def test_sigterm_stops_both_cleanly(scaled: Scaled) -> None:
