@@ -218,3 +218,11 @@ METADATA_BODY = {"type": "object", "properties": {"metadata": METADATA},
 META_ITEM = {"type": "object", "properties": {"meta": {**METADATA, "minProperties": 1,
                                                        "maxProperties": 1}},
              "required": ["meta"], "additionalProperties": False}
+
+ATTACH_VOLUME = {"type": "object", "properties": {"volumeAttachment": {
+    "type": "object", "properties": {
+        "volumeId": {"type": "string", "format": "uuid"},
+        "device": {"type": ["string", "null"],
+                   "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"}},
+    "required": ["volumeId"], "additionalProperties": False}},
+    "required": ["volumeAttachment"], "additionalProperties": False}

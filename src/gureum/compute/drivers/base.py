@@ -79,6 +79,11 @@ class ComputeDriver(Protocol):
 
     async def console_output(self, server_id: str) -> str: ...
 
+    async def attach_volume(self, server_id: str, connection_info: dict[str, Any],
+                            device: str) -> None: ...
+
+    async def detach_volume(self, server_id: str, device: str) -> None: ...
+
 
 def encode(spec: InstanceSpec) -> dict[str, Any]:
     return from_wire(to_wire(asdict(spec)))  # type: ignore[no-any-return]
