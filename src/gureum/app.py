@@ -258,9 +258,10 @@ class Cloud:
         settings = self.settings.compute
         hosts = settings.compute_hosts()
         network, volumes = self.network_client("nova"), self.volume_client("nova")
+        images = self.image_client("nova")
         for name, capacity in hosts.items():
             agent = ComputeAgent(self.bus, name, settings, network, capacity=capacity,
-                                 volumes=volumes)
+                                 volumes=volumes, images=images)
             await agent.start()
             self.compute_agents[name] = agent
 

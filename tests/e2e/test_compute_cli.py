@@ -170,8 +170,9 @@ def volume_status(cli: OpenStackCLI, name: str, wanted: str, timeout: float = 30
 
 
 def test_volumes_attach_and_detach(demo: OpenStackCLI) -> None:
-    """Issue 7's first step: server add volume / server volume list / server remove
-    volume, the volume's state checked in Block Storage at each step."""
+    """Issue 7's first steps: server add volume / server volume list / server remove
+    volume, the volume's state checked in Block Storage at each step; server image
+    create, and a server booted from that image."""
     demo.json("volume", "create", "--size", "1", "cli-data")
     volume_status(demo, "cli-data", "available")
     demo.run("server", "add", "volume", "cli-server", "cli-data")
@@ -182,6 +183,14 @@ def test_volumes_attach_and_detach(demo: OpenStackCLI) -> None:
     demo.run("server", "remove", "volume", "cli-server", "cli-data")
     volume_status(demo, "cli-data", "available")
     assert demo.json("server", "volume", "list", "cli-server") == []
+    # server image create: an image of the server that another server boots from
+    snapshot = demo.json("server", "image", "create", "--name", "cli-snap", "--wait",
+                         "cli-server")
+    assert demo.json("image", "show", snapshot["id"])["status"] == "active"
+    child = demo.json("server", "create", "--image", "cli-snap", "--flavor", "m1.nano",
+                      "--network", "private", "--wait", "cli-from-snap")
+    assert child["status"] == "ACTIVE"
+    demo.run("server", "delete", "--wait", "cli-from-snap")
 
 
 def test_groups_hosts_services_quota_and_errors(admin: OpenStackCLI, demo: OpenStackCLI,

@@ -4,6 +4,7 @@ the ones Block Storage shows at each step; the reservation decides between two s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -96,3 +97,32 @@ def test_one_server_per_volume_unless_multiattach(nova: httpx.Client,
     assert demo_nova.delete(f"/servers/{second['id']}").status_code == 204
     wait_deleted(demo_nova, second["id"])
     wait_for(demo_volumes, f"/volumes/{shared}", "volume", {"available"})
+
+
+def test_an_image_of_a_server_boots_another(cloud: RunningCloud, demo_nova: httpx.Client,
+                                            image: str) -> None:
+    server = create_server(demo_nova, image, name=unique("snap-source"))
+    wait_status(demo_nova, server["id"], {"ACTIVE"})
+    made = demo_nova.post(f"/servers/{server['id']}/action", json={
+        "createImage": {"name": unique("snap"), "metadata": {"purpose": "backup"}}})
+    assert made.status_code == 202, made.text
+    image_id = made.headers["Location"].rsplit("/", 1)[-1]
+    with httpx.Client(base_url=f"{cloud.url}/image/v2", timeout=30, headers={
+            "X-Auth-Token": cloud.token("demo", "demo")}) as glance:
+        deadline = time.monotonic() + 15
+        while (record := glance.get(f"/images/{image_id}").json())["status"] != "active":
+            assert record["status"] in ("queued", "saving") and time.monotonic() < deadline
+            time.sleep(0.05)
+    assert (record["image_type"], record["instance_uuid"], record["purpose"]) == (
+        "snapshot", server["id"], "backup")
+    assert record["visibility"] == "private" and record["size"] == 4096
+    shown = wait_status(demo_nova, server["id"], {"ACTIVE"})
+    while shown["OS-EXT-STS:task_state"] is not None:
+        shown = wait_status(demo_nova, server["id"], {"ACTIVE"})
+    child = create_server(demo_nova, image_id, name=unique("from-snap"))
+    assert wait_status(demo_nova, child["id"], {"ACTIVE"})["image"]["id"] == image_id
+    actions = [a["action"] for a in demo_nova.get(
+        f"/servers/{server['id']}/os-instance-actions").json()["instanceActions"]]
+    assert actions[0] == "createImage"
+    for made_server in (server, child):
+        demo_nova.delete(f"/servers/{made_server['id']}")

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from typing import Any
 
+from gureum.clients.image import ImageClient
 from gureum.clients.network import NetworkClient, NetworkError
 from gureum.clients.volume import VolumeClient
 from gureum.compute.config import ComputeSettings, HostSettings
@@ -29,12 +30,14 @@ class ComputeAgent:
     def __init__(self, bus: Bus, host: str, settings: ComputeSettings,
                  network: NetworkClient, driver: ComputeDriver | None = None,
                  capacity: HostSettings | None = None,
-                 volumes: VolumeClient | None = None) -> None:
+                 volumes: VolumeClient | None = None,
+                 images: ImageClient | None = None) -> None:
         self.bus = bus
         self.host = host
         self.settings = settings
         self.network = network  # the Network service, as nova
         self.volumes = volumes  # the Block Storage service, as nova
+        self.images = images  # the Image service, as nova
         self.capacity = capacity or settings.host_defaults
         self.driver: ComputeDriver = driver or FakeComputeDriver(self.capacity)
         self._tasks: list[asyncio.Task[None]] = []
@@ -56,7 +59,8 @@ class ComputeAgent:
 
     def extra_handlers(self) -> dict[str, Handler]:
         return {"server_action": self.server_action, "console_output": self.console_output,
-                "attach_volume": self.attach_volume, "detach_volume": self.detach_volume}
+                "attach_volume": self.attach_volume, "detach_volume": self.detach_volume,
+                "snapshot_server": self.snapshot_server}
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -115,6 +119,10 @@ class ComputeAgent:
         for action in work["actions"]:
             if action["server_id"] not in self._acting:
                 await self.server_action(**action)
+        for server_id in work["snapshots"]:  # its upload died with the old agent
+            await self._call("instance_update", server_id=server_id,
+                             values={"task_state": None},
+                             expected={"task_state": "image_snapshot"})
         for volume_attachment_id in work["attach"]:
             await self.attach_volume("", volume_attachment_id)
         for volume_attachment_id in work["detach"]:
@@ -340,4 +348,33 @@ class ComputeAgent:
             await self.volumes.delete_attachment(volume["attachment_id"])
             if volume["delete_on_termination"]:
                 await self.volumes.delete_volume(volume["volume_id"])
+
+    # ------------------------------------------------------------ images
+    async def snapshot_server(self, server_id: str, image_id: str, base_image_id: str,
+                              request_id: str | None = None) -> None:
+        """The driver's snapshot of the disk streamed into the queued image (given the
+        base image's bytes to start from); the task cleared either way, the image
+        deleted on failure."""
+        assert self.images is not None
+        event = "compute_snapshot_instance"
+        await self._call("action_event", server_id=server_id, event=event, host=self.host,
+                         request_id=request_id)
+        try:
+            async with self.images.download_image(base_image_id) as base:
+                await self.images.upload_image(image_id,
+                                               self.driver.snapshot(server_id, base))
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self.images.delete_image(image_id)
+            await self._call("instance_update", server_id=server_id,
+                             values={"task_state": None},
+                             expected={"task_state": "image_snapshot"})
+            await self._call("action_event", server_id=server_id, event=event,
+                             host=self.host, request_id=request_id, result="Error",
+                             traceback=str(exc) or type(exc).__name__)
+            return
+        await self._call("instance_update", server_id=server_id, values={"task_state": None},
+                         expected={"task_state": "image_snapshot"})
+        await self._call("action_event", server_id=server_id, event=event, host=self.host,
+                         request_id=request_id, result="Success")
 

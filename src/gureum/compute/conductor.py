@@ -163,7 +163,9 @@ class Conductor(Reporting):
                 VolumeAttachment.id, VolumeAttachment.status).join(
                 Server, Server.id == VolumeAttachment.server_id).where(
                 Server.host == host, VolumeAttachment.status != "attached")))
-        return {"attach": [v.id for v in volumes if v.status == "attaching"],
+        return {"snapshots": [r.id for r in rows if r.task_state == "image_snapshot"
+                              and r.updated_at <= cutoff],
+                "attach": [v.id for v in volumes if v.status == "attaching"],
                 "detach": [v.id for v in volumes if v.status == "detaching"],
                 "build": [r.id for r in rows if r.vm_state == "building"
                           and r.task_state != "deleting"],

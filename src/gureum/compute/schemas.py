@@ -157,6 +157,9 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
     "removeSecurityGroup": {"type": "object", "properties": {"name": {
         "type": "string", "minLength": 1}}, "required": ["name"],
         "additionalProperties": False},
+    "createImage": {"type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "metadata": METADATA}, "required": ["name"], "additionalProperties": False},
 }
 SERVER_ACTION = {
     "2.1": {"type": "object", "minProperties": 1, "maxProperties": 1,

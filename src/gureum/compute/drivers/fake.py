@@ -5,6 +5,7 @@ as the behaviour asked for), failures on request. It says what it is: hypervisor
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +102,14 @@ class FakeComputeDriver(FaultInjection):
         self._enter("detach_volume")
         self.volumes.get(server_id, {}).pop(device, None)
         self._log(server_id, f"Detached the volume at {device}")
+
+    async def snapshot(self, server_id: str, base: AsyncIterator[bytes],
+                       ) -> AsyncIterator[bytes]:
+        """A fake disk never changes: it is the image it booted from."""
+        self._enter("snapshot")
+        self._log(server_id, "Snapshot of the disk taken.")
+        async for chunk in base:
+            yield chunk
 
     async def info(self, server_id: str) -> InstanceInfo | None:
         return self.servers.get(server_id)
