@@ -10,7 +10,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.functional.compute_helpers import create_server, wait_deleted, wait_status
+from tests.functional.compute_helpers import (
+    create_server,
+    public_image,
+    wait_deleted,
+    wait_status,
+)
 from tests.functional.volume_helpers import volume_client, wait_for
 from tests.harness import RunningCloud, unique
 
@@ -126,3 +131,36 @@ def test_an_image_of_a_server_boots_another(cloud: RunningCloud, demo_nova: http
     assert actions[0] == "createImage"
     for made_server in (server, child):
         demo_nova.delete(f"/servers/{made_server['id']}")
+
+
+def test_rebuild_keeps_id_and_addresses_on_a_new_image(cloud: RunningCloud,
+                                                       demo_nova: httpx.Client,
+                                                       image: str) -> None:
+    other = public_image(cloud, "compute-rebuild-image")
+    server = create_server(demo_nova, image, networks="auto", name=unique("rebuild"))
+    before = wait_status(demo_nova, server["id"], {"ACTIVE"})
+    rebuilt = demo_nova.post(f"/servers/{server['id']}/action", json={"rebuild": {
+        "imageRef": other, "name": "rebuilt", "metadata": {"v": "2"}}})
+    assert rebuilt.status_code == 202, rebuilt.text
+    assert rebuilt.json()["server"]["status"] == "REBUILD"
+    assert rebuilt.json()["server"]["adminPass"]
+    after = wait_status(demo_nova, server["id"], {"ACTIVE"})
+    assert (after["image"]["id"], after["name"], after["metadata"]) == (other, "rebuilt",
+                                                                        {"v": "2"})
+    assert after["addresses"] == before["addresses"]
+    # a stopped server is rebuilt stopped
+    demo_nova.post(f"/servers/{server['id']}/action", json={"os-stop": None})
+    wait_status(demo_nova, server["id"], {"SHUTOFF"})
+    assert demo_nova.post(f"/servers/{server['id']}/action", json={"rebuild": {
+        "imageRef": image}}).status_code == 202
+    shown = wait_status(demo_nova, server["id"], {"SHUTOFF"})
+    while shown["OS-EXT-STS:task_state"] is not None:
+        shown = wait_status(demo_nova, server["id"], {"SHUTOFF"})
+    assert shown["image"]["id"] == image
+    unknown = demo_nova.post(f"/servers/{server['id']}/action", json={"rebuild": {
+        "imageRef": "00000000-0000-0000-0000-000000000000"}})
+    assert unknown.status_code == 400
+    actions = [a["action"] for a in demo_nova.get(
+        f"/servers/{server['id']}/os-instance-actions").json()["instanceActions"]]
+    assert actions[:3] == ["rebuild", "stop", "rebuild"]
+    demo_nova.delete(f"/servers/{server['id']}")

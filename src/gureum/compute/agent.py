@@ -17,7 +17,7 @@ from gureum.clients.volume import VolumeClient
 from gureum.compute.config import ComputeSettings, HostSettings
 from gureum.compute.drivers.base import ComputeDriver, InstanceSpec, Vif
 from gureum.compute.drivers.fake import FakeComputeDriver
-from gureum.compute.messages import CONDUCTOR_TOPIC, RUNNING, compute_topic
+from gureum.compute.messages import CONDUCTOR_TOPIC, RUNNING, SHUTDOWN, compute_topic
 from gureum.core.bus import Bus, Handler
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class ComputeAgent:
     def extra_handlers(self) -> dict[str, Handler]:
         return {"server_action": self.server_action, "console_output": self.console_output,
                 "attach_volume": self.attach_volume, "detach_volume": self.detach_volume,
-                "snapshot_server": self.snapshot_server}
+                "snapshot_server": self.snapshot_server, "rebuild_server": self.rebuild_server}
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -154,18 +154,7 @@ class ComputeAgent:
             if ports or request["ports"]:  # nothing to record for a server without ports
                 await self._call("ports_bound", server_id=server_id, ports=[
                     {"id": p["id"], "created": p["created"]} for p in ports])
-            flavor = request["flavor"]
-            spec = InstanceSpec(
-                server_id=server_id, name=request["name"], vcpus=flavor["vcpus"],
-                memory_mb=flavor["ram"], root_gb=flavor["disk"],
-                image_id=request["image"].get("id", ""),
-                image_format=request["image"].get("disk_format") or "raw",
-                user_data=request["user_data"], key_data=request["key_data"],
-                metadata=request["metadata"],
-                vifs=tuple(Vif(p["id"], p["mac_address"], p["network_id"],
-                               tuple(ip["ip_address"] for ip in p["fixed_ips"]))
-                           for p in ports))
-            await self.driver.spawn(spec)
+            await self.driver.spawn(instance_spec(request, ports))
         except Exception as exc:
             log.info("build of %s on %s failed: %s", server_id, self.host, exc)
             with contextlib.suppress(Exception):
@@ -377,4 +366,51 @@ class ComputeAgent:
                          expected={"task_state": "image_snapshot"})
         await self._call("action_event", server_id=server_id, event=event, host=self.host,
                          request_id=request_id, result="Success")
+
+    async def rebuild_server(self, server_id: str, vm_state: str,
+                             request_id: str | None = None) -> None:
+        """The server spawned again from its new image, on the same ports (so the same
+        addresses); it ends as it was (active, or stopped), or in ERROR."""
+        request = await self._call("rebuild_request", server_id=server_id, host=self.host)
+        if request is None:
+            return
+        event = "compute_rebuild_instance"
+        await self._call("action_event", server_id=server_id, event=event, host=self.host,
+                         request_id=request_id)
+        try:
+            ports = [await self.network.show_port(p["id"]) for p in request["ports"]]
+            await self.driver.destroy(server_id)
+            await self.driver.spawn(instance_spec(request, ports))
+            if vm_state == "stopped":
+                await self.driver.power_off(server_id)
+        except Exception as exc:
+            await self._call("instance_update", server_id=server_id,
+                             values={"vm_state": "error", "task_state": None,
+                                     "fault": {"message": f"Rebuild failed: {exc}"}},
+                             expected={"task_state": "rebuilding"})
+            await self._call("action_event", server_id=server_id, event=event,
+                             host=self.host, request_id=request_id, result="Error",
+                             traceback=str(exc) or type(exc).__name__)
+            return
+        await self._call("instance_update", server_id=server_id, values={
+            "vm_state": vm_state, "task_state": None,
+            "power_state": SHUTDOWN if vm_state == "stopped" else RUNNING},
+            expected={"task_state": "rebuilding"})
+        await self._call("action_event", server_id=server_id, event=event, host=self.host,
+                         request_id=request_id, result="Success")
+
+
+def instance_spec(request: dict[str, Any], ports: list[dict[str, Any]]) -> InstanceSpec:
+    """What the driver is given to run the server: the conductor's build view and the
+    Network service's ports."""
+    flavor = request["flavor"]
+    return InstanceSpec(
+        server_id=request["id"], name=request["name"], vcpus=flavor["vcpus"],
+        memory_mb=flavor["ram"], root_gb=flavor["disk"],
+        image_id=request["image"].get("id", ""),
+        image_format=request["image"].get("disk_format") or "raw",
+        user_data=request["user_data"], key_data=request["key_data"],
+        metadata=request["metadata"],
+        vifs=tuple(Vif(p["id"], p["mac_address"], p["network_id"],
+                       tuple(ip["ip_address"] for ip in p["fixed_ips"])) for p in ports))
 

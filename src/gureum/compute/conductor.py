@@ -109,6 +109,7 @@ class Conductor(Reporting):
             "instance_update": self.instance_update, "action_event": self.action_event,
             "work_for_host": self.work_for_host,
             "volume_attachment": self.volume_attachment,
+            "rebuild_request": self.rebuild_request,
             "volume_attached": self.volume_attached,
             "volume_detached": self.volume_detached,
         }
@@ -188,17 +189,29 @@ class Conductor(Reporting):
                 return None
             row.task_state, row.updated_at = "spawning", utcnow()
             await record_event(session, server_id, request_id, BUILD_EVENT, host)
-            metadata = dict(row.metadata_)
-            for prefix, behaviour in self.settings.fake_behaviour.items():
-                if row.name.startswith(prefix):
-                    metadata.setdefault(BEHAVIOUR_KEY, behaviour)
-            return {"id": row.id, "name": row.name, "hostname": row.hostname,
-                    "project_id": row.project_id, "user_id": row.user_id,
-                    "flavor": row.flavor, "image": row.image,
-                    "networks": row.requested_networks,
-                    "security_groups": row.security_groups, "user_data": row.user_data,
-                    "key_data": row.key_data, "metadata": metadata,
-                    "availability_zone": row.availability_zone, "ports": row.ports}
+            return self._build_view(row)
+
+    async def rebuild_request(self, server_id: str, host: str) -> dict[str, Any] | None:
+        """What the agent needs to rebuild the server on its new image, or None."""
+        async with self.db.session() as session:
+            row = await session.get(Server, server_id)
+            if (row is None or row.deleted or row.host != host
+                    or row.task_state != "rebuilding"):
+                return None
+            return self._build_view(row)
+
+    def _build_view(self, row: Server) -> dict[str, Any]:
+        metadata = dict(row.metadata_)
+        for prefix, behaviour in self.settings.fake_behaviour.items():
+            if row.name.startswith(prefix):
+                metadata.setdefault(BEHAVIOUR_KEY, behaviour)
+        return {"id": row.id, "name": row.name, "hostname": row.hostname,
+                "project_id": row.project_id, "user_id": row.user_id,
+                "flavor": row.flavor, "image": row.image,
+                "networks": row.requested_networks,
+                "security_groups": row.security_groups, "user_data": row.user_data,
+                "key_data": row.key_data, "metadata": metadata,
+                "availability_zone": row.availability_zone, "ports": row.ports}
 
     async def ports_bound(self, server_id: str, ports: list[dict[str, Any]]) -> None:
         """The ports an agent made or bound for the server, so whoever tears it down
@@ -331,6 +344,8 @@ class Conductor(Reporting):
         allowed = {"vm_state", "task_state", "power_state", "addresses", "fault",
                    "launched_at"}
         values = {k: v for k, v in values.items() if k in allowed}
+        if values.get("fault"):  # the agent says what; the time is the database's
+            values["fault"] = fault(str(values["fault"].get("message", "")))
         values["updated_at"] = utcnow()
         async with self.db.session() as session:
             return await transition(session, Server, server_id, values,

@@ -77,5 +77,5 @@ RULES += _rules(MEMBER, "server-metadata:create", "server-metadata:update",
 RULES += [Rule(P + "os-simple-tenant-usage:list", ADMIN),
           Rule(P + "os-simple-tenant-usage:show", READER)]
 RULES += _rules(READER, "os-volumes-attachments:index", "os-volumes-attachments:show")
-RULES += _rules(MEMBER, "servers:create_image")
+RULES += _rules(MEMBER, "servers:create_image", "servers:rebuild")
 RULES += _rules(MEMBER, "os-volumes-attachments:create", "os-volumes-attachments:delete")

@@ -157,6 +157,14 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
     "removeSecurityGroup": {"type": "object", "properties": {"name": {
         "type": "string", "minLength": 1}}, "required": ["name"],
         "additionalProperties": False},
+    "rebuild": {"type": "object", "properties": {
+        "imageRef": {"type": "string", "minLength": 1}, "name": NAME,
+        "adminPass": {"type": "string"}, "metadata": METADATA,
+        "accessIPv4": {"type": ["string", "null"]}, "accessIPv6": {"type": ["string", "null"]},
+        "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
+        "preserve_ephemeral": {"type": "boolean"}, "description": DESCRIPTION,
+        "personality": {"type": "array"}},
+        "required": ["imageRef"], "additionalProperties": False},
     "createImage": {"type": "object", "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 255},
         "metadata": METADATA}, "required": ["name"], "additionalProperties": False},

@@ -3,6 +3,7 @@ groups and the console log; and the instance actions that record them."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,9 +11,10 @@ from starlette.responses import Response
 
 from gureum.compute import errors, schemas, views
 from gureum.compute.api.common import server_target, version
+from gureum.compute.api.servers import render
 from gureum.compute.manager import ComputeManager
 from gureum.compute.manager.actions import ACTIONS, action_body
-from gureum.core.api import Request, Router
+from gureum.core.api import Request, Router, json_response
 
 router = Router("/v2.1/servers/{server_id}")
 P = "os_compute_api:"
@@ -25,7 +27,7 @@ POLICIES = {
     "os-resetState": "os-admin-actions:reset_state",
     "addSecurityGroup": "os-security-groups:add", "removeSecurityGroup":
     "os-security-groups:remove", "os-getConsoleOutput": "os-console-output",
-    "createImage": "servers:create_image",
+    "createImage": "servers:create_image", "rebuild": "servers:rebuild",
 }
 
 
@@ -50,6 +52,13 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
             raise errors.InvalidInput(reason=f"Invalid length {length}: -1 or more")
         output = await manager.console_output(req.context, server_id, length)
         return {"output": output}
+    elif name == "rebuild":
+        if "description" in argument and version(req) < (2, 19):
+            raise errors.InvalidInput(reason="description needs microversion 2.19")
+        row = await manager.rebuild_server(req.context, server_id, argument)
+        body = (await render(req, manager, [row]))[0]
+        body["adminPass"] = argument.get("adminPass") or secrets.token_urlsafe(9)
+        return json_response({"server": body}, 202)
     elif name == "createImage":
         image_id = await manager.create_image(req.context, server_id, argument["name"],
                                               argument.get("metadata") or {})
