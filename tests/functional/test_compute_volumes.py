@@ -164,3 +164,38 @@ def test_rebuild_keeps_id_and_addresses_on_a_new_image(cloud: RunningCloud,
         f"/servers/{server['id']}/os-instance-actions").json()["instanceActions"]]
     assert actions[:3] == ["rebuild", "stop", "rebuild"]
     demo_nova.delete(f"/servers/{server['id']}")
+
+
+def test_interfaces_attach_and_detach(cloud: RunningCloud, demo_nova: httpx.Client,
+                                      image: str) -> None:
+    server = create_server(demo_nova, image, networks="auto", name=unique("nics"))
+    sid = server["id"]
+    before = wait_status(demo_nova, sid, {"ACTIVE"})
+    (first,) = demo_nova.get(f"/servers/{sid}/os-interface").json()["interfaceAttachments"]
+    with httpx.Client(base_url=f"{cloud.url}/networking/v2.0", timeout=30, headers={
+            "X-Auth-Token": cloud.token("demo", "demo")}) as net:
+        network = net.post("/networks", json={"network": {"name": unique("extra")}}).json()[
+            "network"]
+        net.post("/subnets", json={"subnet": {"network_id": network["id"],
+                                              "cidr": "10.88.0.0/24", "ip_version": 4}})
+        added = demo_nova.post(f"/servers/{sid}/os-interface", json={"interfaceAttachment": {
+            "net_id": network["id"], "fixed_ips": [{"ip_address": "10.88.0.20"}]}})
+        assert added.status_code == 200, added.text
+        attachment = added.json()["interfaceAttachment"]
+        assert attachment["net_id"] == network["id"]
+        assert attachment["fixed_ips"][0]["ip_address"] == "10.88.0.20"
+        listed = demo_nova.get(f"/servers/{sid}/os-interface").json()["interfaceAttachments"]
+        assert {i["port_id"] for i in listed} == {first["port_id"], attachment["port_id"]}
+        shown = demo_nova.get(f"/servers/{sid}").json()["server"]
+        assert shown["addresses"][network["name"]][0]["addr"] == "10.88.0.20"
+        assert set(before["addresses"]) < set(shown["addresses"])
+        assert demo_nova.delete(f"/servers/{sid}/os-interface/{attachment['port_id']}"
+                                ).status_code == 202
+        assert net.get(f"/ports/{attachment['port_id']}").status_code == 404
+        assert network["name"] not in demo_nova.get(f"/servers/{sid}").json()["server"][
+            "addresses"]
+        assert demo_nova.delete(f"/servers/{sid}/os-interface/{attachment['port_id']}"
+                                ).status_code == 404
+        assert demo_nova.post(f"/servers/{sid}/os-interface", json={"interfaceAttachment": {
+            "net_id": "00000000-0000-0000-0000-000000000000"}}).status_code == 400
+    demo_nova.delete(f"/servers/{sid}")

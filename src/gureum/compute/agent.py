@@ -60,7 +60,9 @@ class ComputeAgent:
     def extra_handlers(self) -> dict[str, Handler]:
         return {"server_action": self.server_action, "console_output": self.console_output,
                 "attach_volume": self.attach_volume, "detach_volume": self.detach_volume,
-                "snapshot_server": self.snapshot_server, "rebuild_server": self.rebuild_server}
+                "snapshot_server": self.snapshot_server, "rebuild_server": self.rebuild_server,
+                "attach_interface": self.attach_interface,
+                "detach_interface": self.detach_interface}
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -398,6 +400,39 @@ class ComputeAgent:
             expected={"task_state": "rebuilding"})
         await self._call("action_event", server_id=server_id, event=event, host=self.host,
                          request_id=request_id, result="Success")
+
+
+    # ------------------------------------------------------------ interfaces
+    async def attach_interface(self, server_id: str, wanted: dict[str, Any],
+                               request_id: str | None = None) -> dict[str, Any]:
+        """One more port for the server (made, or the user's bound); the server's ports
+        and addresses recorded. Answers the port."""
+        request = await self._call("teardown_request", server_id=server_id)
+        if request is None:
+            raise RuntimeError(f"server {server_id} is gone")
+        server = await self._call("rebuild_request", server_id=server_id, host=self.host,
+                                  any_task=True)
+        [port] = await self._bind_ports({**server, "networks": [wanted]})
+        ports = [*request["ports"], {"id": port["id"], "created": port["created"]}]
+        await self._interfaces_changed(server_id, ports)
+        return {k: v for k, v in port.items() if k != "created"}
+
+    async def detach_interface(self, server_id: str, port_id: str,
+                               request_id: str | None = None) -> None:
+        request = await self._call("teardown_request", server_id=server_id)
+        if request is None:
+            return
+        gone = [p for p in request["ports"] if p["id"] == port_id]
+        await self._release_ports(gone)
+        ports = [p for p in request["ports"] if p["id"] != port_id]
+        await self._interfaces_changed(server_id, ports)
+
+    async def _interfaces_changed(self, server_id: str, ports: list[dict[str, Any]],
+                                  ) -> None:
+        details = await self.network.list_ports(device_id=server_id)
+        await self._call("ports_bound", server_id=server_id, ports=ports)
+        await self._call("instance_update", server_id=server_id,
+                         values={"addresses": await self._addresses(details)})
 
 
 def instance_spec(request: dict[str, Any], ports: list[dict[str, Any]]) -> InstanceSpec:

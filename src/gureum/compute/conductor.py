@@ -191,12 +191,14 @@ class Conductor(Reporting):
             await record_event(session, server_id, request_id, BUILD_EVENT, host)
             return self._build_view(row)
 
-    async def rebuild_request(self, server_id: str, host: str) -> dict[str, Any] | None:
-        """What the agent needs to rebuild the server on its new image, or None."""
+    async def rebuild_request(self, server_id: str, host: str, any_task: bool = False,
+                              ) -> dict[str, Any] | None:
+        """What the agent needs to rebuild the server on its new image (or, with
+        any_task, to give it another port), or None."""
         async with self.db.session() as session:
             row = await session.get(Server, server_id)
             if (row is None or row.deleted or row.host != host
-                    or row.task_state != "rebuilding"):
+                    or (row.task_state != "rebuilding" and not any_task)):
                 return None
             return self._build_view(row)
 

@@ -161,3 +161,7 @@ class NoSuchAction(BadRequest):
 
 class VolumeAttachmentExists(Conflict):
     message = "Volume {volume_id} is already attached to instance {server_id}"
+
+
+class InterfaceAttachFailed(Conflict):
+    message = "Failed to attach network adapter device to {server_id}: {reason}"

@@ -79,3 +79,5 @@ RULES += [Rule(P + "os-simple-tenant-usage:list", ADMIN),
 RULES += _rules(READER, "os-volumes-attachments:index", "os-volumes-attachments:show")
 RULES += _rules(MEMBER, "servers:create_image", "servers:rebuild")
 RULES += _rules(MEMBER, "os-volumes-attachments:create", "os-volumes-attachments:delete")
+RULES += _rules(READER, "os-attach-interfaces:list", "os-attach-interfaces:show")
+RULES += _rules(MEMBER, "os-attach-interfaces:create", "os-attach-interfaces:delete")

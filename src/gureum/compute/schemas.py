@@ -237,3 +237,12 @@ ATTACH_VOLUME = {"type": "object", "properties": {"volumeAttachment": {
                    "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"}},
     "required": ["volumeId"], "additionalProperties": False}},
     "required": ["volumeAttachment"], "additionalProperties": False}
+
+ATTACH_INTERFACE = {"type": "object", "properties": {"interfaceAttachment": {
+    "type": "object", "properties": {
+        "net_id": {"type": "string", "format": "uuid"},
+        "port_id": {"type": "string", "format": "uuid"},
+        "fixed_ips": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+            "type": "object", "properties": {"ip_address": {"type": "string"}},
+            "required": ["ip_address"], "additionalProperties": False}}},
+    "additionalProperties": False}}, "additionalProperties": False}

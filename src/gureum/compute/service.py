@@ -12,6 +12,7 @@ from gureum.compute.api import (
     discovery,
     flavors,
     hypervisors,
+    interfaces,
     keypairs,
     limits,
     metadata,
@@ -43,7 +44,8 @@ def create_app(manager: ComputeManager, authenticator: Authenticator,
                               tags.router, flavors.router, keypairs.router, limits.router,
                               server_groups.router, services.router, hypervisors.router,
                               zones.router, aggregates.router, quotas.router,
-                              usage.router, volume_attachments.router)
+                              usage.router, volume_attachments.router,
+                              interfaces.router)
     return ServiceApp(
         name=SERVICE_TYPE, dialect="nova", router=router,
         policy=PolicyEngine("compute", policies.RULES, policy_file),

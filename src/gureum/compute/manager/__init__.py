@@ -6,6 +6,7 @@ from gureum.compute.manager.actions import InstanceActions, ServerActions
 from gureum.compute.manager.base import is_admin
 from gureum.compute.manager.groups import Groups
 from gureum.compute.manager.hosts import Hosts
+from gureum.compute.manager.interfaces import Interfaces
 from gureum.compute.manager.keypairs import Keypairs
 from gureum.compute.manager.metadata import ServerMetadata
 from gureum.compute.manager.rebuild import Rebuilds
@@ -19,7 +20,8 @@ __all__ = ["ComputeManager", "is_admin"]
 
 
 class ComputeManager(Servers, ServerActions, InstanceActions, ServerMetadata, Tags, Keypairs,
-                     Groups, Hosts, Usage, VolumeAttachments, Snapshots, Rebuilds):
+                     Groups, Hosts, Usage, VolumeAttachments, Snapshots, Rebuilds,
+                     Interfaces):
     """Servers (with their build checks, flavors and quotas), their actions and the
     record of them, their tags, key pairs, server groups, and the hosts (services,
     hypervisors, zones, aggregates)."""
