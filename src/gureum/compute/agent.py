@@ -135,8 +135,9 @@ class ComputeAgent:
         try:
             await self._release_ports(request["ports"])  # a build begun before a restart
             ports = await self._bind_ports(request)
-            await self._call("ports_bound", server_id=server_id, ports=[
-                {"id": p["id"], "created": p["created"]} for p in ports])
+            if ports or request["ports"]:  # nothing to record for a server without ports
+                await self._call("ports_bound", server_id=server_id, ports=[
+                    {"id": p["id"], "created": p["created"]} for p in ports])
             flavor = request["flavor"]
             spec = InstanceSpec(
                 server_id=server_id, name=request["name"], vcpus=flavor["vcpus"],

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute.claims import release_claim
 from gureum.compute.config import ComputeSettings
@@ -45,16 +46,23 @@ def fault(message: str, code: int = 500, details: str = "") -> dict[str, Any]:
 
 async def report_service(db: Database, binary: str, host: str, zone: str) -> None:
     """A service's heartbeat: its row in os-services, made on first report."""
+    async with db.session(lock=service_lock(binary, host)) as session:
+        await heartbeat(session, binary, host, zone)
+
+
+def service_lock(binary: str, host: str) -> str:
+    return f"compute-service:{binary}:{host}"
+
+
+async def heartbeat(session: AsyncSession, binary: str, host: str, zone: str) -> None:
+    """The service's row says it reported now (made on its first report); the caller
+    holds service_lock."""
     now = utcnow()
-    async with db.session(lock=f"compute-service:{binary}:{host}") as session:
-        row = (await session.scalars(select(ComputeService).where(
-            ComputeService.binary == binary, ComputeService.host == host))).first()
-        if row is None:
-            session.add(ComputeService(uuid=new_id(), binary=binary, host=host,
-                                       availability_zone=zone, created_at=now,
-                                       updated_at=now))
-        else:
-            row.updated_at = now
+    done = await session.execute(update(ComputeService).where(
+        ComputeService.binary == binary, ComputeService.host == host).values(updated_at=now))
+    if not done.rowcount:  # type: ignore[attr-defined]
+        session.add(ComputeService(uuid=new_id(), binary=binary, host=host,
+                                   availability_zone=zone, created_at=now, updated_at=now))
 
 
 async def every(interval: float, step: Callable[[], Awaitable[None]], what: str) -> None:
@@ -113,9 +121,12 @@ class Conductor(Reporting):
     # ------------------------------------------------------------ hosts
     async def report_host(self, host: str, zone: str, resources: dict[str, Any]) -> None:
         """A compute agent's heartbeat: its service row and its hypervisor's inventory."""
-        await report_service(self.db, COMPUTE_BINARY, host, zone)
         settings = self.settings
-        async with self.db.session(lock=f"compute-node:{host}") as session:
+        # one transaction for the service's heartbeat and the node's inventory: a
+        # hundred hosts reporting are a steady stream of writes
+        async with self.db.session(lock=[service_lock(COMPUTE_BINARY, host),
+                                         f"compute-node:{host}"]) as session:
+            await heartbeat(session, COMPUTE_BINARY, host, zone)
             node = (await session.scalars(select(ComputeNode).where(
                 ComputeNode.host == host))).first()
             new = node is None
