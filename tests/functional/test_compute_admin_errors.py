@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import httpx
 
-from tests.functional.compute_helpers import compute_client, new_project_member
+from tests.functional.compute_helpers import (
+    compute_client,
+    create_server,
+    new_project_member,
+    wait_deleted,
+    wait_status,
+)
 from tests.harness import RunningCloud, unique
 
 
@@ -119,3 +125,16 @@ def test_hypervisors_and_quotas_answer_4xx_for_what_does_not_exist(
     assert nova.get("/os-quota-sets/some-project", params={"user_id": "u1"}).json()[
         "quota_set"]["instances"] == 3
     assert nova.get("/os-quota-sets/some-project").json()["quota_set"]["instances"] == 10
+
+
+def test_a_compute_service_hosting_servers_cannot_be_deleted(nova: httpx.Client,
+                                                             image: str) -> None:
+    server = create_server(nova, image)
+    host = wait_status(nova, server["id"], {"ACTIVE"})["OS-EXT-SRV-ATTR:host"]
+    service = nova.get("/os-services", params={"host": host, "binary": "nova-compute"}
+                       ).json()["services"][0]
+    refused = nova.delete(f"/os-services/{service['id']}")
+    assert refused.status_code == 409, refused.text
+    assert "hosting instances" in refused.json()["conflictingRequest"]["message"]
+    assert nova.delete(f"/servers/{server['id']}").status_code == 204
+    wait_deleted(nova, server["id"])
