@@ -25,6 +25,7 @@ from gureum.clients.asgi import StreamingASGITransport
 from gureum.clients.identity import IdentityClient
 from gureum.clients.image import ImageClient
 from gureum.clients.network import NetworkClient
+from gureum.clients.volume import VolumeClient
 from gureum.compute import service as compute
 from gureum.core import bus as buses
 from gureum.core.auth import RemoteAuthenticator
@@ -102,7 +103,7 @@ class Cloud:
         self.conductor: Conductor | None = None
         self.compute_agents: dict[str, ComputeAgent] = {}
         self.router = Router()
-        self._clients: list[IdentityClient | ImageClient | NetworkClient] = []
+        self._clients: list[IdentityClient | ImageClient | NetworkClient | VolumeClient] = []
         self._background: asyncio.Future[None] | None = None
 
     @property
@@ -225,7 +226,8 @@ class Cloud:
 
             self.compute = ComputeManager(self.db, self.bus, settings,
                                           self.image_client("nova"),
-                                          self.network_client("nova"))
+                                          self.network_client("nova"),
+                                          self.volume_client("nova"))
             await self.compute.ensure_default_flavors()
             from gureum.compute.metadata_api import MetadataAPI
 
@@ -255,9 +257,11 @@ class Cloud:
         assert self.bus is not None
         settings = self.settings.compute
         hosts = settings.compute_hosts()
-        network = self.network_client("nova")
+        network, volumes = self.network_client("nova"), self.volume_client("nova")
+        images = self.image_client("nova")
         for name, capacity in hosts.items():
-            agent = ComputeAgent(self.bus, name, settings, network, capacity=capacity)
+            agent = ComputeAgent(self.bus, name, settings, network, capacity=capacity,
+                                 volumes=volumes, images=images)
             await agent.start()
             self.compute_agents[name] = agent
 
@@ -349,6 +353,16 @@ class Cloud:
         transport = httpx.ASGITransport(app=self.router) if "network" in self.roles else None
         client = NetworkClient(f"{self.settings.base_url}{network.PATH}",
                                self.identity_client(service_user), transport=transport)
+        self._clients.append(client)
+        return client
+
+    def volume_client(self, service_user: str) -> VolumeClient:
+        """How a service talks to Block Storage (volumes, attachments): through its
+        public API, in process when this process serves Block Storage too."""
+        transport = (httpx.ASGITransport(app=self.router) if "block-storage" in self.roles
+                     else None)
+        client = VolumeClient(f"{self.settings.base_url}{block_storage.PATH}/v3",
+                              self.identity_client(service_user), transport=transport)
         self._clients.append(client)
         return client
 

@@ -170,6 +170,14 @@ def block_storage_role(port: int, state_dir: Path, env: dict[str, str]) -> Cloud
                         ready_path="/healthcheck")
 
 
+def compute_role(port: int, state_dir: Path, env: dict[str, str]) -> CloudProcess:
+    """`gureum compute` alone: the Compute API (and nova's metadata API)."""
+    return CloudProcess(["compute", "--state-dir", str(state_dir), "--port", str(port)],
+                        env, f"http://127.0.0.1:{port}/compute",
+                        state_dir.parent / "compute.log", name="compute",
+                        ready_path="/healthcheck")
+
+
 def headless_role(role: str, state_dir: Path, env: dict[str, str], host: str | None = None,
                   ) -> CloudProcess:
     """A role without an API (volume-scheduler, volume-agent, backup-agent): no URL to

@@ -162,6 +162,37 @@ def test_lifecycle_actions_properties_console_and_events(admin: OpenStackCLI,
         ("compute_stop_instance", "Success")]
 
 
+def volume_status(cli: OpenStackCLI, name: str, wanted: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (status := cli.json("volume", "show", name)["status"]) != wanted:
+        assert time.monotonic() < deadline, f"{name} still {status}"
+        time.sleep(0.2)
+
+
+def test_volumes_attach_and_detach(demo: OpenStackCLI) -> None:
+    """Issue 7's first steps: server add volume / server volume list / server remove
+    volume, the volume's state checked in Block Storage at each step; server image
+    create, and a server booted from that image."""
+    demo.json("volume", "create", "--size", "1", "cli-data")
+    volume_status(demo, "cli-data", "available")
+    demo.run("server", "add", "volume", "cli-server", "cli-data")
+    volume_status(demo, "cli-data", "in-use")
+    attached = demo.json("server", "volume", "list", "cli-server")
+    assert [(a["Device"], a["Server ID"]) for a in attached] == [
+        ("/dev/vdb", demo.json("server", "show", "cli-server")["id"])]
+    demo.run("server", "remove", "volume", "cli-server", "cli-data")
+    volume_status(demo, "cli-data", "available")
+    assert demo.json("server", "volume", "list", "cli-server") == []
+    # server image create: an image of the server that another server boots from
+    snapshot = demo.json("server", "image", "create", "--name", "cli-snap", "--wait",
+                         "cli-server")
+    assert demo.json("image", "show", snapshot["id"])["status"] == "active"
+    child = demo.json("server", "create", "--image", "cli-snap", "--flavor", "m1.nano",
+                      "--network", "private", "--wait", "cli-from-snap")
+    assert child["status"] == "ACTIVE"
+    demo.run("server", "delete", "--wait", "cli-from-snap")
+
+
 def test_groups_hosts_services_quota_and_errors(admin: OpenStackCLI, demo: OpenStackCLI,
                                                 image: str) -> None:
     group = demo.json("server", "group", "create", "--policy", "anti-affinity", "cli-group")

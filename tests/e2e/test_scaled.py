@@ -26,6 +26,7 @@ from tests.e2e.cloudproc import (
     CloudProcess,
     block_storage_role,
     bootstrap,
+    compute_role,
     fresh_database,
     headless_role,
     identity_role,
@@ -287,6 +288,19 @@ def point_endpoints_at(identity: CloudProcess, admin_token: str, url: str,
     return old
 
 
+def stop_roles(scaled: Scaled, admin_token: str, old_endpoints: dict[str, str],
+               roles: list[CloudProcess]) -> None:
+    """Put the catalog back, stop the roles (last started first): each exits 0 and
+    logged no traceback."""
+    with scaled.a.client(admin_token) as client:
+        for endpoint_id, url in old_endpoints.items():
+            client.patch(f"/v3/endpoints/{endpoint_id}", json={"endpoint": {"url": url}})
+    codes = [role.terminate(15) for role in reversed(roles)]
+    for role in roles:
+        assert "Traceback" not in role.output(), f"{role.name}:\n{role.output()}"
+    assert codes == [0] * len(roles), "\n".join(r.output() for r in roles)
+
+
 def test_block_storage_roles_as_processes(scaled: Scaled, admin_token: str) -> None:
     """`gureum block-storage`, `volume-scheduler`, `volume-agent` and `backup-agent`, each
     its own process on PostgreSQL and RabbitMQ: a volume made, snapshotted, backed up,
@@ -355,13 +369,71 @@ def test_block_storage_roles_as_processes(scaled: Scaled, admin_token: str) -> N
             settles(f"/volumes/{volume['id']}", "gone")
             settles(f"/volumes/{restored['volume_id']}", "gone")
     finally:
-        with scaled.a.client(admin_token) as client:
-            for endpoint_id, url in old.items():
-                client.patch(f"/v3/endpoints/{endpoint_id}", json={"endpoint": {"url": url}})
-        codes = [role.terminate(15) for role in reversed(roles)]
-    for role in roles:
-        assert "Traceback" not in role.output(), f"{role.name}:\n{role.output()}"
-    assert codes == [0] * len(roles), "\n".join(r.output() for r in roles)
+        stop_roles(scaled, admin_token, old, roles)
+
+
+def test_compute_roles_as_processes(scaled: Scaled, admin_token: str,
+                                   tmp_path: Path) -> None:
+    """`gureum compute`, `compute-scheduler`, `conductor` and two `compute-agent --host`,
+    each its own process on PostgreSQL and RabbitMQ, beside image and network processes
+    the catalog points at (services find each other there): two servers booted through
+    the real CLI land one on each host with an address, then are deleted and their ports
+    freed. The agents reach the database only through the conductor."""
+    env = scaled_env(scaled.database_url, GUREUM_PUBLIC_URL=scaled.a.url.removesuffix(
+        "/identity"), GUREUM_COMPUTE__REPORT_INTERVAL="2")
+    ports = {"compute": free_port(), "image": free_port(), "network": free_port()}
+    old = {**point_endpoints_at(scaled.a, admin_token, f"http://127.0.0.1:{ports['compute']}",
+                                ("compute",)),
+           **point_endpoints_at(scaled.a, admin_token, f"http://127.0.0.1:{ports['image']}",
+                                ("image",)),
+           **point_endpoints_at(scaled.a, admin_token,
+                                f"http://127.0.0.1:{ports['network']}", ("network",))}
+    roles = [compute_role(ports["compute"], scaled.state_dir, env),
+             image_role(ports["image"], scaled.state_dir, env),
+             network_role(ports["network"], scaled.state_dir, env),
+             headless_role("conductor", scaled.state_dir, env),
+             headless_role("compute-scheduler", scaled.state_dir, env),
+             headless_role("compute-agent", scaled.state_dir, env, host="scaled-c1"),
+             headless_role("compute-agent", scaled.state_dir, env, host="scaled-c2")]
+    try:
+        api = roles[0].wait_ready()
+        roles[1].wait_ready()
+        roles[2].wait_ready()
+        with httpx.Client(base_url=f"{api.url}/v2.1", timeout=15,
+                          headers={"X-Auth-Token": admin_token}) as client:
+            def computes() -> set[str]:
+                return {s["host"] for s in client.get("/os-services", params={
+                    "binary": "nova-compute"}).json()["services"] if s["state"] == "up"}
+
+            within(30, lambda: computes() == {"scaled-c1", "scaled-c2"})
+            disk = tmp_path / "disk.raw"
+            disk.write_bytes(b"\0" * 4096)
+            image = scaled.openstack_json("image", "create", "--file", str(disk),
+                                          "--disk-format", "raw", unique("scaled-image"))
+            name = unique("scaled-server")
+            scaled.openstack("server", "create", "--image", image["id"], "--flavor",
+                             "m1.nano", "--network", "private", "--min", "2", "--max", "2",
+                             name)
+            listed = client.get("/servers/detail", params={"name": name}).json()["servers"]
+            assert len(listed) == 2
+
+            def statuses() -> set[str]:
+                return {client.get(f"/servers/{s['id']}").json()["server"]["status"]
+                        for s in listed}
+
+            within(30, lambda: statuses() in ({"ACTIVE"}, {"ERROR"}, {"ACTIVE", "ERROR"}))
+            shown = [client.get(f"/servers/{s['id']}").json()["server"] for s in listed]
+            assert statuses() == {"ACTIVE"}, shown
+            assert {s["OS-EXT-SRV-ATTR:host"] for s in shown} == {"scaled-c1", "scaled-c2"}
+            assert all(s["addresses"]["private"] for s in shown)
+            scaled.openstack("server", "delete", "--wait", *[s["id"] for s in shown])
+            with httpx.Client(base_url=f"http://127.0.0.1:{ports['network']}/networking/v2.0",
+                              timeout=15, headers={"X-Auth-Token": admin_token}) as net:
+                for server in shown:
+                    assert net.get("/ports", params={"device_id": server["id"]}).json()[
+                        "ports"] == []
+    finally:
+        stop_roles(scaled, admin_token, old, roles)
 
 
 def test_sigterm_stops_both_cleanly(scaled: Scaled) -> None:

@@ -9,26 +9,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.functional.compute_helpers import (
-    compute_client,
     create_server,
-    public_image,
     wait_status,
 )
 from tests.harness import RunningCloud, unique
-
-
-@pytest.fixture(scope="module")
-def image(cloud: RunningCloud) -> str:
-    return public_image(cloud)
-
-
-@pytest.fixture()
-def nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin") as client:
-        yield client
 
 
 @contextmanager

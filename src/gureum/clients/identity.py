@@ -29,6 +29,7 @@ class IdentityClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self._service_ids: dict[str, str] = {}
+        self._catalog: list[dict[str, Any]] = []
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -49,9 +50,21 @@ class IdentityClient:
         if self._token is None or time.time() > self._token_expires - 60:
             username, password, project, domain = self._credentials
             self._token, body = await self.issue_token(username, password, project, domain)
+            self._catalog = body["token"].get("catalog") or []
             expires = body["token"]["expires_at"].replace("Z", "+00:00")
             self._token_expires = datetime.fromisoformat(expires).timestamp()
         return self._token
+
+    async def endpoint(self, service_type: str, interface: str = "public") -> str | None:
+        """Where the catalog of the service user's token says a service is (as
+        keystoneauth finds endpoints), or None when it does not list it."""
+        await self.service_token()
+        for entry in self._catalog:
+            if entry.get("type") == service_type:
+                for endpoint in entry.get("endpoints", []):
+                    if endpoint.get("interface") == interface:
+                        return str(endpoint["url"]).rstrip("/")
+        return None
 
     async def validate_token(self, token: str) -> dict[str, Any]:
         """GET /v3/auth/tokens: the token document, or IdentityError (404 when invalid)."""

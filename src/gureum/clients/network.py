@@ -29,12 +29,15 @@ class NetworkError(Exception):
 
 
 class NetworkClient:
-    """`base_url` is the networking root (…/networking)."""
+    """`base_url` is the networking root (…/networking). Without an in-process transport
+    the catalog says where Network is (its `base_url` when the catalog does not list
+    it)."""
 
     def __init__(self, base_url: str, identity: IdentityClient,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.base_url = base_url.rstrip("/") + "/v2.0"
+        self.base_url = base_url.rstrip("/")
         self.identity = identity
+        self._local = transport is not None
         self._http = httpx.AsyncClient(transport=transport, timeout=60.0)
 
     async def close(self) -> None:
@@ -43,7 +46,9 @@ class NetworkClient:
     async def _request(self, method: str, path: str, token: str | None = None,
                        ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
         headers = {"X-Auth-Token": token or await self.identity.service_token()}
-        response = await self._http.request(method, f"{self.base_url}{path}",
+        root = self.base_url if self._local else (
+            await self.identity.endpoint("network") or self.base_url)
+        response = await self._http.request(method, f"{root}/v2.0{path}",
                                             headers=headers, **kwargs)
         if response.status_code not in ok:
             raise NetworkError(response.status_code, response.text)

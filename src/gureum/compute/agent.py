@@ -11,7 +11,9 @@ import contextlib
 import logging
 from typing import Any
 
+from gureum.clients.image import ImageClient
 from gureum.clients.network import NetworkClient, NetworkError
+from gureum.clients.volume import VolumeClient
 from gureum.compute.config import ComputeSettings, HostSettings
 from gureum.compute.drivers.base import ComputeDriver, InstanceSpec, Vif
 from gureum.compute.drivers.fake import FakeComputeDriver
@@ -27,11 +29,15 @@ RPC_TIMEOUT = 30.0
 class ComputeAgent:
     def __init__(self, bus: Bus, host: str, settings: ComputeSettings,
                  network: NetworkClient, driver: ComputeDriver | None = None,
-                 capacity: HostSettings | None = None) -> None:
+                 capacity: HostSettings | None = None,
+                 volumes: VolumeClient | None = None,
+                 images: ImageClient | None = None) -> None:
         self.bus = bus
         self.host = host
         self.settings = settings
         self.network = network  # the Network service, as nova
+        self.volumes = volumes  # the Block Storage service, as nova
+        self.images = images  # the Image service, as nova
         self.capacity = capacity or settings.host_defaults
         self.driver: ComputeDriver = driver or FakeComputeDriver(self.capacity)
         self._tasks: list[asyncio.Task[None]] = []
@@ -52,7 +58,9 @@ class ComputeAgent:
         self._tasks = [asyncio.get_running_loop().create_task(self._heartbeat())]
 
     def extra_handlers(self) -> dict[str, Handler]:
-        return {"server_action": self.server_action, "console_output": self.console_output}
+        return {"server_action": self.server_action, "console_output": self.console_output,
+                "attach_volume": self.attach_volume, "detach_volume": self.detach_volume,
+                "snapshot_server": self.snapshot_server}
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -111,6 +119,14 @@ class ComputeAgent:
         for action in work["actions"]:
             if action["server_id"] not in self._acting:
                 await self.server_action(**action)
+        for server_id in work["snapshots"]:  # its upload died with the old agent
+            await self._call("instance_update", server_id=server_id,
+                             values={"task_state": None},
+                             expected={"task_state": "image_snapshot"})
+        for volume_attachment_id in work["attach"]:
+            await self.attach_volume("", volume_attachment_id)
+        for volume_attachment_id in work["detach"]:
+            await self.detach_volume("", volume_attachment_id)
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
         return await self.bus.call(CONDUCTOR_TOPIC, method, timeout=RPC_TIMEOUT, **kwargs)
@@ -233,6 +249,7 @@ class ComputeAgent:
         try:
             await self.driver.destroy(server_id)
             await self._release_ports(found["ports"])
+            await self._release_volumes(found["volumes"])
         except Exception as exc:
             await self._call("delete_failed", server_id=server_id,
                              reason=str(exc) or type(exc).__name__, request_id=request_id)
@@ -277,3 +294,87 @@ class ComputeAgent:
 
     async def console_output(self, server_id: str) -> str:
         return await self.driver.console_output(server_id)
+
+    # ------------------------------------------------------------ volumes
+    def connector(self, device: str) -> dict[str, Any]:
+        """What this host tells Block Storage about itself (os-brick's connector)."""
+        return {"host": self.host, "initiator": f"iqn.2026-11.org.gureum:{self.host}",
+                "ip": "127.0.0.1", "platform": "x86_64", "os_type": "linux",
+                "multipath": False, "mountpoint": device}
+
+    async def attach_volume(self, server_id: str, volume_attachment_id: str,
+                            request_id: str | None = None) -> None:
+        """Connect the reserved volume (the attachment gets this host's connector and
+        answers the connection info), hand it to the driver, complete the attachment
+        (in-use); on failure the reservation goes and the volume is available again."""
+        found = await self._call("volume_attachment",
+                                 volume_attachment_id=volume_attachment_id)
+        if found is None or found["status"] != "attaching":
+            return
+        assert self.volumes is not None
+        try:
+            attachment = await self.volumes.update_attachment(
+                found["attachment_id"], self.connector(found["device_name"]))
+            await self.driver.attach_volume(found["server_id"],
+                                            attachment["connection_info"],
+                                            found["device_name"])
+            await self.volumes.complete_attachment(found["attachment_id"])
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self.volumes.delete_attachment(found["attachment_id"])
+            await self._call("volume_attached", volume_attachment_id=volume_attachment_id,
+                             ok=False, reason=str(exc) or type(exc).__name__,
+                             request_id=request_id)
+            return
+        await self._call("volume_attached", volume_attachment_id=volume_attachment_id,
+                         ok=True, request_id=request_id)
+
+    async def detach_volume(self, server_id: str, volume_attachment_id: str,
+                            request_id: str | None = None) -> None:
+        found = await self._call("volume_attachment",
+                                 volume_attachment_id=volume_attachment_id)
+        if found is None or found["status"] != "detaching":
+            return
+        await self._release_volumes([{**found, "delete_on_termination": False}])
+        await self._call("volume_detached", volume_attachment_id=volume_attachment_id,
+                         request_id=request_id)
+
+    async def _release_volumes(self, volumes: list[dict[str, Any]]) -> None:
+        """Disconnect each volume and end its attachment (the volume is available again,
+        or deleted when it was to go with the server)."""
+        for volume in volumes:
+            assert self.volumes is not None
+            await self.driver.detach_volume(volume["server_id"], volume["device_name"])
+            await self.volumes.delete_attachment(volume["attachment_id"])
+            if volume["delete_on_termination"]:
+                await self.volumes.delete_volume(volume["volume_id"])
+
+    # ------------------------------------------------------------ images
+    async def snapshot_server(self, server_id: str, image_id: str, base_image_id: str,
+                              request_id: str | None = None) -> None:
+        """The driver's snapshot of the disk streamed into the queued image (given the
+        base image's bytes to start from); the task cleared either way, the image
+        deleted on failure."""
+        assert self.images is not None
+        event = "compute_snapshot_instance"
+        await self._call("action_event", server_id=server_id, event=event, host=self.host,
+                         request_id=request_id)
+        try:
+            async with self.images.download_image(base_image_id) as base:
+                await self.images.upload_image(image_id,
+                                               self.driver.snapshot(server_id, base))
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self.images.delete_image(image_id)
+            await self._call("instance_update", server_id=server_id,
+                             values={"task_state": None},
+                             expected={"task_state": "image_snapshot"})
+            await self._call("action_event", server_id=server_id, event=event,
+                             host=self.host, request_id=request_id, result="Error",
+                             traceback=str(exc) or type(exc).__name__)
+            return
+        await self._call("instance_update", server_id=server_id, values={"task_state": None},
+                         expected={"task_state": "image_snapshot"})
+        await self._call("action_event", server_id=server_id, event=event, host=self.host,
+                         request_id=request_id, result="Success")
+

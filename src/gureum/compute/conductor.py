@@ -30,7 +30,7 @@ from gureum.compute.messages import (
     PUBLISHER,
     SCHEDULER_TOPIC,
 )
-from gureum.compute.models import ComputeNode, ComputeService, Server
+from gureum.compute.models import ComputeNode, ComputeService, Server, VolumeAttachment
 from gureum.core.bus import Bus, Handler
 from gureum.core.db import Database, transition, utcnow
 
@@ -108,6 +108,9 @@ class Conductor(Reporting):
             "server_deleted": self.server_deleted, "delete_failed": self.delete_failed,
             "instance_update": self.instance_update, "action_event": self.action_event,
             "work_for_host": self.work_for_host,
+            "volume_attachment": self.volume_attachment,
+            "volume_attached": self.volume_attached,
+            "volume_detached": self.volume_detached,
         }
         for _ in range(WORKERS):
             await self.bus.serve(CONDUCTOR_TOPIC, handlers)
@@ -156,7 +159,15 @@ class Conductor(Reporting):
             rows = list(await session.execute(select(
                 Server.id, Server.vm_state, Server.task_state, Server.updated_at).where(
                 Server.host == host, Server.deleted.is_(False))))
-        return {"build": [r.id for r in rows if r.vm_state == "building"
+            volumes = list(await session.execute(select(
+                VolumeAttachment.id, VolumeAttachment.status).join(
+                Server, Server.id == VolumeAttachment.server_id).where(
+                Server.host == host, VolumeAttachment.status != "attached")))
+        return {"snapshots": [r.id for r in rows if r.task_state == "image_snapshot"
+                              and r.updated_at <= cutoff],
+                "attach": [v.id for v in volumes if v.status == "attaching"],
+                "detach": [v.id for v in volumes if v.status == "detaching"],
+                "build": [r.id for r in rows if r.vm_state == "building"
                           and r.task_state != "deleting"],
                 "delete": [r.id for r in rows if r.task_state == "deleting"],
                 "actions": [{"server_id": r.id, **action_message(BY_TASK_STATE[r.task_state])}
@@ -258,7 +269,42 @@ class Conductor(Reporting):
             row = await session.get(Server, server_id)
             if row is None or row.deleted:
                 return None
-            return {"id": row.id, "ports": row.ports, "host": row.host}
+            volumes = list(await session.scalars(select(VolumeAttachment).where(
+                VolumeAttachment.server_id == server_id)))
+            return {"id": row.id, "ports": row.ports, "host": row.host,
+                    "volumes": [attachment_view(v) for v in volumes]}
+
+    # ------------------------------------------------------------ volumes
+    async def volume_attachment(self, volume_attachment_id: str) -> dict[str, Any] | None:
+        async with self.db.session() as session:
+            row = await session.get(VolumeAttachment, volume_attachment_id)
+            return None if row is None else attachment_view(row)
+
+    async def volume_attached(self, volume_attachment_id: str, ok: bool,
+                              reason: str | None = None,
+                              request_id: str | None = None) -> None:
+        """The agent connected the volume (attached), or could not (the record goes)."""
+        async with self.db.session() as session:
+            row = await session.get(VolumeAttachment, volume_attachment_id)
+            if row is None:
+                return
+            if ok:
+                row.status = "attached"
+            else:
+                await session.delete(row)
+            await record_event(session, row.server_id, request_id,
+                               "compute_attach_volume", None,
+                               "Success" if ok else "Error", reason)
+
+    async def volume_detached(self, volume_attachment_id: str,
+                              request_id: str | None = None) -> None:
+        async with self.db.session() as session:
+            row = await session.get(VolumeAttachment, volume_attachment_id)
+            if row is None:
+                return
+            await session.delete(row)
+            await record_event(session, row.server_id, request_id,
+                               "compute_detach_volume", None, "Success")
 
     async def server_deleted(self, server_id: str, request_id: str | None = None) -> None:
         async with self.db.session() as session:
@@ -297,3 +343,9 @@ class Conductor(Reporting):
             await record_event(session, server_id, request_id, event, host, result,
                                traceback)
 
+
+def attachment_view(row: VolumeAttachment) -> dict[str, Any]:
+    """A volume attachment as the agent needs it."""
+    return {"id": row.id, "server_id": row.server_id, "volume_id": row.volume_id,
+            "attachment_id": row.attachment_id, "device_name": row.device_name,
+            "delete_on_termination": row.delete_on_termination, "status": row.status}

@@ -157,3 +157,7 @@ class TooManyTags(BadRequest):
 
 class NoSuchAction(BadRequest):
     message = "There is no such action: {name}"
+
+
+class VolumeAttachmentExists(Conflict):
+    message = "Volume {volume_id} is already attached to instance {server_id}"

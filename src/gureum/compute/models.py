@@ -263,3 +263,22 @@ class QuotaClass(Base):
     class_name: Mapped[str] = mapped_column(String(255), primary_key=True)
     resource: Mapped[str] = mapped_column(String(64), primary_key=True)
     hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+class VolumeAttachment(Base):
+    """A volume attached to a server (nova's block device mapping of a volume): the
+    Block Storage attachment that holds it, and where the guest sees it."""
+
+    __tablename__ = "compute_volume_attachment"
+    __table_args__ = (UniqueConstraint("server_id", "volume_id"),
+                      UniqueConstraint("server_id", "device_name"))
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    server_id: Mapped[str] = mapped_column(ForeignKey("compute_server.id",
+                                                      ondelete="CASCADE"), index=True)
+    volume_id: Mapped[str] = mapped_column(String(36), index=True)
+    attachment_id: Mapped[str] = mapped_column(String(36))  # the Block Storage one
+    device_name: Mapped[str] = mapped_column(String(64))
+    tag: Mapped[str | None] = mapped_column(String(60))
+    delete_on_termination: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))  # attaching, attached, detaching
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -76,3 +76,6 @@ RULES += _rules(MEMBER, "server-metadata:create", "server-metadata:update",
                 "server-metadata:update_all", "server-metadata:delete")
 RULES += [Rule(P + "os-simple-tenant-usage:list", ADMIN),
           Rule(P + "os-simple-tenant-usage:show", READER)]
+RULES += _rules(READER, "os-volumes-attachments:index", "os-volumes-attachments:show")
+RULES += _rules(MEMBER, "servers:create_image")
+RULES += _rules(MEMBER, "os-volumes-attachments:create", "os-volumes-attachments:delete")

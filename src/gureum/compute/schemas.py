@@ -157,6 +157,9 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
     "removeSecurityGroup": {"type": "object", "properties": {"name": {
         "type": "string", "minLength": 1}}, "required": ["name"],
         "additionalProperties": False},
+    "createImage": {"type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "metadata": METADATA}, "required": ["name"], "additionalProperties": False},
 }
 SERVER_ACTION = {
     "2.1": {"type": "object", "minProperties": 1, "maxProperties": 1,
@@ -218,3 +221,11 @@ METADATA_BODY = {"type": "object", "properties": {"metadata": METADATA},
 META_ITEM = {"type": "object", "properties": {"meta": {**METADATA, "minProperties": 1,
                                                        "maxProperties": 1}},
              "required": ["meta"], "additionalProperties": False}
+
+ATTACH_VOLUME = {"type": "object", "properties": {"volumeAttachment": {
+    "type": "object", "properties": {
+        "volumeId": {"type": "string", "format": "uuid"},
+        "device": {"type": ["string", "null"],
+                   "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"}},
+    "required": ["volumeId"], "additionalProperties": False}},
+    "required": ["volumeAttachment"], "additionalProperties": False}

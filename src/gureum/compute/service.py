@@ -21,6 +21,7 @@ from gureum.compute.api import (
     services,
     tags,
     usage,
+    volume_attachments,
     zones,
 )
 from gureum.compute.manager import ComputeManager
@@ -42,7 +43,7 @@ def create_app(manager: ComputeManager, authenticator: Authenticator,
                               tags.router, flavors.router, keypairs.router, limits.router,
                               server_groups.router, services.router, hypervisors.router,
                               zones.router, aggregates.router, quotas.router,
-                              usage.router)
+                              usage.router, volume_attachments.router)
     return ServiceApp(
         name=SERVICE_TYPE, dialect="nova", router=router,
         policy=PolicyEngine("compute", policies.RULES, policy_file),

@@ -17,6 +17,7 @@ from gureum.compute.models import (
     Keypair,
     Server,
     ServerGroup,
+    VolumeAttachment,
 )
 
 # (vm_state, task_state) → status, as nova's API shows it
@@ -69,7 +70,7 @@ def server_summary(row: Server, base: str) -> dict[str, Any]:
 
 def server(row: Server, base: str, version: tuple[int, int], *, admin: bool,
            tags: list[str] | None = None, host_status: str | None = None,
-           ) -> dict[str, Any]:
+           volumes: list[VolumeAttachment] | None = None) -> dict[str, Any]:
     image_base = base.removesuffix("/v2.1")
     body: dict[str, Any] = {
         "id": row.id, "name": row.name, "status": status(row),
@@ -91,7 +92,10 @@ def server(row: Server, base: str, version: tuple[int, int], *, admin: bool,
         "security_groups": [{"name": name} for name in row.security_groups],
         "OS-EXT-STS:task_state": row.task_state, "OS-EXT-STS:vm_state": row.vm_state,
         "OS-EXT-STS:power_state": row.power_state,
-        "os-extended-volumes:volumes_attached": [],
+        "os-extended-volumes:volumes_attached": [
+            {"id": v.volume_id, **({"delete_on_termination": v.delete_on_termination}
+                                   if version >= (2, 3) else {})}
+            for v in volumes or []],
     }
     if row.fault and row.vm_state in ("error", "deleted"):
         body["fault"] = {k: v for k, v in row.fault.items() if admin or k != "details"}
@@ -226,3 +230,9 @@ def server_group(row: ServerGroup, members: list[str], version: tuple[int, int],
     if version >= (2, 13):
         body.update({"project_id": row.project_id, "user_id": row.user_id})
     return body
+
+
+def volume_attachment(row: VolumeAttachment) -> dict[str, Any]:
+    """As nova shows it up to 2.69 (the attachment's id is the volume's)."""
+    return {"id": row.volume_id, "serverId": row.server_id, "volumeId": row.volume_id,
+            "device": row.device_name}

@@ -25,6 +25,7 @@ POLICIES = {
     "os-resetState": "os-admin-actions:reset_state",
     "addSecurityGroup": "os-security-groups:add", "removeSecurityGroup":
     "os-security-groups:remove", "os-getConsoleOutput": "os-console-output",
+    "createImage": "servers:create_image",
 }
 
 
@@ -49,6 +50,12 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
             raise errors.InvalidInput(reason=f"Invalid length {length}: -1 or more")
         output = await manager.console_output(req.context, server_id, length)
         return {"output": output}
+    elif name == "createImage":
+        image_id = await manager.create_image(req.context, server_id, argument["name"],
+                                              argument.get("metadata") or {})
+        # before 2.45 the new image is in the Location header, not the body
+        image_url = f"{req.base_url}/v2.1/images/{image_id}"
+        return Response(b"", 202, headers={"Location": image_url})
     else:
         await _other_action(req, manager, name, argument)
     return Response(b"", 202)

@@ -94,8 +94,10 @@ async def render(req: Request, manager: ComputeManager, rows: list[Server],
     if at >= (2, 16) and req.allowed("os_compute_api:servers:show:host_status",
                                      {"project_id": req.context.project_id}):
         states = await manager.host_states({r.host for r in rows if r.host})
+    volumes = await manager.server_volumes([r.id for r in rows])
     return [views.server(r, base(req), at, admin=admin, tags=tags.get(r.id),
-                         host_status=None if states is None else states.get(r.host or "", ""))
+                         host_status=None if states is None else states.get(r.host or "", ""),
+                         volumes=volumes[r.id])
             for r in rows]
 
 

@@ -3,6 +3,7 @@ taking frozen dataclasses (never rows)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -78,6 +79,15 @@ class ComputeDriver(Protocol):
     async def info(self, server_id: str) -> InstanceInfo | None: ...
 
     async def console_output(self, server_id: str) -> str: ...
+
+    async def attach_volume(self, server_id: str, connection_info: dict[str, Any],
+                            device: str) -> None: ...
+
+    async def detach_volume(self, server_id: str, device: str) -> None: ...
+
+    def snapshot(self, server_id: str, base: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """The server's disk as image bytes; `base` streams the image it booted from."""
+        ...
 
 
 def encode(spec: InstanceSpec) -> dict[str, Any]:

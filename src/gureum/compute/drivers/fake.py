@@ -5,7 +5,9 @@ as the behaviour asked for), failures on request. It says what it is: hypervisor
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 from gureum.compute.config import HostSettings
 from gureum.compute.drivers.base import HostResources, InstanceInfo, InstanceSpec
@@ -26,6 +28,7 @@ class FakeComputeDriver(FaultInjection):
         self.servers: dict[str, InstanceInfo] = {}
         self.consoles: dict[str, list[str]] = {}
         self.behaviours: dict[str, str] = {}
+        self.volumes: dict[str, dict[str, dict[str, Any]]] = {}  # server → device → info
 
     async def host_resources(self) -> HostResources:
         return HostResources(self.capacity.vcpus, self.capacity.memory_mb,
@@ -87,6 +90,26 @@ class FakeComputeDriver(FaultInjection):
 
     async def resume(self, server_id: str) -> None:
         self._set(server_id, "resume", RUNNING, "Resumed.")
+
+    async def attach_volume(self, server_id: str, connection_info: dict[str, Any],
+                            device: str) -> None:
+        self._enter("attach_volume")
+        self.volumes.setdefault(server_id, {})[device] = connection_info
+        self._log(server_id, f"Attached {connection_info.get('driver_volume_type', 'a')} "
+                  f"volume at {device}")
+
+    async def detach_volume(self, server_id: str, device: str) -> None:
+        self._enter("detach_volume")
+        self.volumes.get(server_id, {}).pop(device, None)
+        self._log(server_id, f"Detached the volume at {device}")
+
+    async def snapshot(self, server_id: str, base: AsyncIterator[bytes],
+                       ) -> AsyncIterator[bytes]:
+        """A fake disk never changes: it is the image it booted from."""
+        self._enter("snapshot")
+        self._log(server_id, "Snapshot of the disk taken.")
+        async for chunk in base:
+            yield chunk
 
     async def info(self, server_id: str) -> InstanceInfo | None:
         return self.servers.get(server_id)

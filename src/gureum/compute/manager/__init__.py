@@ -9,14 +9,16 @@ from gureum.compute.manager.hosts import Hosts
 from gureum.compute.manager.keypairs import Keypairs
 from gureum.compute.manager.metadata import ServerMetadata
 from gureum.compute.manager.servers import Servers
+from gureum.compute.manager.snapshots import Snapshots
 from gureum.compute.manager.tags import Tags
 from gureum.compute.manager.usage import Usage
+from gureum.compute.manager.volumes import VolumeAttachments
 
 __all__ = ["ComputeManager", "is_admin"]
 
 
 class ComputeManager(Servers, ServerActions, InstanceActions, ServerMetadata, Tags, Keypairs,
-                     Groups, Hosts, Usage):
+                     Groups, Hosts, Usage, VolumeAttachments, Snapshots):
     """Servers (with their build checks, flavors and quotas), their actions and the
     record of them, their tags, key pairs, server groups, and the hosts (services,
     hypervisors, zones, aggregates)."""

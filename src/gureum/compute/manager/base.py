@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.clients.image import ImageClient
 from gureum.clients.network import NetworkClient
+from gureum.clients.volume import VolumeClient
 from gureum.compute import errors
 from gureum.compute.config import ComputeSettings
 from gureum.compute.models import InstanceAction, InstanceActionEvent, Server
@@ -71,12 +72,14 @@ async def record_event(session: AsyncSession, server_id: str, request_id: str | 
 class ManagerBase:
     def __init__(self, db: Database, bus: Bus, settings: ComputeSettings,
                  images: ImageClient | None = None,
-                 network: NetworkClient | None = None) -> None:
+                 network: NetworkClient | None = None,
+                 volumes: VolumeClient | None = None) -> None:
         self.db = db
         self.bus = bus
         self.settings = settings
         self.images = images  # the Image service, as nova
         self.network = network  # the Network service, as nova
+        self.volumes = volumes  # the Block Storage service, as nova
 
     async def server_for(self, session: AsyncSession, context: RequestContext,
                          server_id: str, *, deleted: bool = False) -> Server:

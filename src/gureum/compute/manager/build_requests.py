@@ -24,6 +24,9 @@ from gureum.core.errors import Forbidden
 
 MAX_USER_DATA = 65535
 ADMIN_KEY_PREFIX = "gureum:"
+# glance's own attributes that look like properties (os_*): not the image's properties
+GLANCE_OWN = ("os_hidden", "os_hash_algo", "os_hash_value", "os_glance_import_task",
+              "os_glance_importing_to_stores", "os_glance_failed_import")
 
 
 @dataclass
@@ -131,8 +134,8 @@ class BuildRequests(Quotas, ManagerBase):
                 "container_format": image.get("container_format"),
                 "min_ram": image.get("min_ram", 0), "min_disk": image.get("min_disk", 0),
                 "properties": {k: v for k, v in image.items()
-                               if k.startswith(("hw_", "os_", "img_")) or k == "architecture"
-                               or k == "hypervisor_type"}}
+                               if k not in GLANCE_OWN and (k.startswith(("hw_", "os_", "img_"))
+                               or k in ("architecture", "hypervisor_type"))}}
 
     async def _networks(self, context: RequestContext, requested: Any, required: bool,
                         ) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from gureum.compute.models import (
     ServerGroup,
     ServerGroupMember,
     ServerTag,
+    VolumeAttachment,
 )
 from gureum.core.context import RequestContext
 from gureum.core.db import utcnow
@@ -293,11 +294,18 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
         return (await self.host_states({host})).get(host) in ("UP", "MAINTENANCE")
 
     async def delete_locally(self, server_id: str) -> None:
-        """A server no agent will tear down: its ports are released here."""
+        """A server no agent will tear down: its ports and volumes are released here."""
         assert self.network is not None
         async with self.db.session() as session:
             row = await session.get(Server, server_id)
             ports = list(row.ports) if row is not None else []
+            volumes = list(await session.scalars(select(VolumeAttachment).where(
+                VolumeAttachment.server_id == server_id)))
+        for volume in volumes:
+            assert self.volumes is not None
+            await self.volumes.delete_attachment(volume.attachment_id)
+            if volume.delete_on_termination:
+                await self.volumes.delete_volume(volume.volume_id)
         for port in ports:
             if port.get("created"):
                 await self.network.delete_port(port["id"])
@@ -320,6 +328,8 @@ async def mark_deleted(session: AsyncSession, server_id: str) -> bool:
     await release_claim(session, server_id)
     await session.execute(delete(ServerGroupMember).where(
         ServerGroupMember.server_id == server_id))
+    await session.execute(delete(VolumeAttachment).where(
+        VolumeAttachment.server_id == server_id))
     return True
 
 

@@ -1,0 +1,43 @@
+"""/v2.1/servers/{id}/os-volume_attachments: list, show, attach, detach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from gureum.compute import schemas, views
+from gureum.compute.api.common import server_target
+from gureum.compute.manager import ComputeManager
+from gureum.core.api import Request, Router
+
+router = Router("/v2.1/servers/{server_id}/os-volume_attachments")
+P = "os_compute_api:os-volumes-attachments:"
+
+
+@router.get("", policy=P + "index", target=server_target)
+async def list_attachments(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    rows = await manager.list_volume_attachments(req.context, req.params["server_id"])
+    return {"volumeAttachments": [views.volume_attachment(r) for r in rows]}
+
+
+@router.get("/{volume_id}", policy=P + "show", target=server_target)
+async def show_attachment(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    row = await manager.show_volume_attachment(req.context, req.params["server_id"],
+                                               req.params["volume_id"])
+    return {"volumeAttachment": views.volume_attachment(row)}
+
+
+@router.post("", schema=schemas.ATTACH_VOLUME, policy=P + "create", target=server_target)
+async def attach_volume(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    spec = req.body["volumeAttachment"]
+    row = await manager.attach_volume(req.context, req.params["server_id"],
+                                      spec["volumeId"], spec.get("device"), spec.get("tag"))
+    return {"volumeAttachment": views.volume_attachment(row)}
+
+
+@router.delete("/{volume_id}", status=202, policy=P + "delete", target=server_target)
+async def detach_volume(req: Request, manager: ComputeManager) -> Response:
+    await manager.detach_volume(req.context, req.params["server_id"],
+                                req.params["volume_id"])
+    return Response(b"", 202)

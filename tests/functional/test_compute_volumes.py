@@ -1,0 +1,128 @@
+"""Volumes attached to servers (issue 7's first part): compute reserves the volume in
+Block Storage, the host's agent connects and completes it, and the volume's states are
+the ones Block Storage shows at each step; the reservation decides between two servers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.functional.compute_helpers import create_server, wait_deleted, wait_status
+from tests.functional.volume_helpers import volume_client, wait_for
+from tests.harness import RunningCloud, unique
+
+
+@pytest.fixture()
+def demo_volumes(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with volume_client(cloud, "demo", "3.44") as client:
+        yield client
+
+
+def new_volume(client: httpx.Client, **extra: object) -> str:
+    made = client.post("/volumes", json={"volume": {"size": 1, "name": unique("att"),
+                                                    **extra}})
+    assert made.status_code == 202, made.text
+    volume_id = str(made.json()["volume"]["id"])
+    wait_for(client, f"/volumes/{volume_id}", "volume", {"available"})
+    return volume_id
+
+
+def attach(nova: httpx.Client, server_id: str, volume_id: str) -> httpx.Response:
+    return nova.post(f"/servers/{server_id}/os-volume_attachments",
+                     json={"volumeAttachment": {"volumeId": volume_id}})
+
+
+def test_attach_and_detach_move_the_volume_through_its_states(
+        demo_nova: httpx.Client, demo_volumes: httpx.Client, image: str) -> None:
+    server = create_server(demo_nova, image, name=unique("att-server"))
+    wait_status(demo_nova, server["id"], {"ACTIVE"})
+    volume_id = new_volume(demo_volumes)
+    attached = attach(demo_nova, server["id"], volume_id)
+    assert attached.status_code == 200, attached.text
+    assert attached.json()["volumeAttachment"] == {
+        "id": volume_id, "serverId": server["id"], "volumeId": volume_id,
+        "device": "/dev/vdb"}
+    volume = wait_for(demo_volumes, f"/volumes/{volume_id}", "volume", {"in-use"})
+    assert volume["attachments"][0]["server_id"] == server["id"]
+    shown = demo_nova.get(f"/servers/{server['id']}").json()["server"]
+    assert shown["os-extended-volumes:volumes_attached"] == [
+        {"id": volume_id, "delete_on_termination": False}]
+    listed = demo_nova.get(f"/servers/{server['id']}/os-volume_attachments").json()
+    assert [a["volumeId"] for a in listed["volumeAttachments"]] == [volume_id]
+    # attached already: a second attach to the same server is refused
+    assert attach(demo_nova, server["id"], volume_id).status_code in (400, 409)
+    detached = demo_nova.delete(f"/servers/{server['id']}/os-volume_attachments/{volume_id}")
+    assert detached.status_code == 202
+    wait_for(demo_volumes, f"/volumes/{volume_id}", "volume", {"available"})
+    assert demo_nova.get(f"/servers/{server['id']}/os-volume_attachments/{volume_id}"
+                         ).status_code == 404
+    actions = [a["action"] for a in demo_nova.get(
+        f"/servers/{server['id']}/os-instance-actions").json()["instanceActions"]]
+    assert actions[:2] == ["detach_volume", "attach_volume"]
+    missing = attach(demo_nova, server["id"], "00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+    demo_nova.delete(f"/servers/{server['id']}")
+
+
+def test_one_server_per_volume_unless_multiattach(nova: httpx.Client,
+                                                  demo_nova: httpx.Client,
+                                                  demo_volumes: httpx.Client,
+                                                  image: str) -> None:
+    first = create_server(demo_nova, image, name=unique("first"))
+    second = create_server(demo_nova, image, name=unique("second"))
+    for server in (first, second):
+        wait_status(demo_nova, server["id"], {"ACTIVE"})
+    volume_id = new_volume(demo_volumes)
+    assert attach(demo_nova, first["id"], volume_id).status_code == 200
+    refused = attach(demo_nova, second["id"], volume_id)
+    assert refused.status_code == 400 and "badRequest" in refused.json()
+    wait_for(demo_volumes, f"/volumes/{volume_id}", "volume", {"in-use"})
+    shared = new_volume(demo_volumes, multiattach=True)
+    for server in (first, second):
+        assert attach(demo_nova, server["id"], shared).status_code == 200
+    volume = wait_for(demo_volumes, f"/volumes/{shared}", "volume", {"in-use"})
+    while len(volume["attachments"]) < 2:
+        volume = demo_volumes.get(f"/volumes/{shared}").json()["volume"]
+    assert {a["server_id"] for a in volume["attachments"]} == {first["id"], second["id"]}
+    # a server's delete detaches what it holds: the volumes stay, available again
+    assert demo_nova.delete(f"/servers/{first['id']}").status_code == 204
+    wait_deleted(demo_nova, first["id"])
+    wait_for(demo_volumes, f"/volumes/{volume_id}", "volume", {"available"})
+    still = demo_volumes.get(f"/volumes/{shared}").json()["volume"]
+    assert still["status"] == "in-use"
+    assert [a["server_id"] for a in still["attachments"]] == [second["id"]]
+    assert demo_nova.delete(f"/servers/{second['id']}").status_code == 204
+    wait_deleted(demo_nova, second["id"])
+    wait_for(demo_volumes, f"/volumes/{shared}", "volume", {"available"})
+
+
+def test_an_image_of_a_server_boots_another(cloud: RunningCloud, demo_nova: httpx.Client,
+                                            image: str) -> None:
+    server = create_server(demo_nova, image, name=unique("snap-source"))
+    wait_status(demo_nova, server["id"], {"ACTIVE"})
+    made = demo_nova.post(f"/servers/{server['id']}/action", json={
+        "createImage": {"name": unique("snap"), "metadata": {"purpose": "backup"}}})
+    assert made.status_code == 202, made.text
+    image_id = made.headers["Location"].rsplit("/", 1)[-1]
+    with httpx.Client(base_url=f"{cloud.url}/image/v2", timeout=30, headers={
+            "X-Auth-Token": cloud.token("demo", "demo")}) as glance:
+        deadline = time.monotonic() + 15
+        while (record := glance.get(f"/images/{image_id}").json())["status"] != "active":
+            assert record["status"] in ("queued", "saving") and time.monotonic() < deadline
+            time.sleep(0.05)
+    assert (record["image_type"], record["instance_uuid"], record["purpose"]) == (
+        "snapshot", server["id"], "backup")
+    assert record["visibility"] == "private" and record["size"] == 4096
+    shown = wait_status(demo_nova, server["id"], {"ACTIVE"})
+    while shown["OS-EXT-STS:task_state"] is not None:
+        shown = wait_status(demo_nova, server["id"], {"ACTIVE"})
+    child = create_server(demo_nova, image_id, name=unique("from-snap"))
+    assert wait_status(demo_nova, child["id"], {"ACTIVE"})["image"]["id"] == image_id
+    actions = [a["action"] for a in demo_nova.get(
+        f"/servers/{server['id']}/os-instance-actions").json()["instanceActions"]]
+    assert actions[0] == "createImage"
+    for made_server in (server, child):
+        demo_nova.delete(f"/servers/{made_server['id']}")
