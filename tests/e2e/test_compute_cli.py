@@ -207,6 +207,10 @@ def test_groups_hosts_services_quota_and_errors(admin: OpenStackCLI, demo: OpenS
     services = admin.json("compute", "service", "list", "--service", "nova-compute")
     assert {s["Host"] for s in services} == hosts and {s["State"] for s in services} == {
         "up"}
+    zones = admin.json("availability", "zone", "list", "--compute")
+    # an admin's list is the detailed one: the scheduler and conductor are in "internal"
+    assert {(z["Zone Name"], z["Zone Status"]) for z in zones} == {
+        ("nova", "available"), ("internal", "available")}
     demo.run("server", "delete", "--wait", *members)
     off = sorted(hosts)[0]
     admin.run("compute", "service", "set", "--disable", off, "nova-compute")

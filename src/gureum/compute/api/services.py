@@ -11,6 +11,7 @@ from gureum.compute import errors, schemas, views
 from gureum.compute.api.common import version
 from gureum.compute.manager import ComputeManager
 from gureum.core.api import Request, Router
+from gureum.core.errors import NotFound
 
 router = Router("/v2.1/os-services")
 P = "os_compute_api:os-services:"
@@ -22,9 +23,11 @@ async def list_services(req: Request, manager: ComputeManager) -> dict[str, Any]
     return {"services": [views.service(r, manager.is_up(r), version(req)) for r in rows]}
 
 
-@router.put("/{action}", schema=schemas.SERVICE_UPDATE, policy=P + "update")
+# One path parameter name for PUT and DELETE: routes are grouped by their path text, and two
+# spellings of one pattern would leave DELETE answering 405.
+@router.put("/{service_id}", schema=schemas.SERVICE_UPDATE, policy=P + "update")
 async def update_service(req: Request, manager: ComputeManager) -> dict[str, Any]:
-    action, body = req.params["action"], req.body
+    action, body = req.params["service_id"], req.body
     host, binary = body["host"], body["binary"]
     if action == "enable":
         await manager.update_service(host, binary, disabled=False, disabled_reason=None)
@@ -42,7 +45,7 @@ async def update_service(req: Request, manager: ComputeManager) -> dict[str, Any
             raise errors.InvalidInput(reason="forced_down must be a boolean")
         await manager.update_service(host, binary, forced_down=forced)
         return {"service": {"host": host, "binary": binary, "forced_down": forced}}
-    raise errors.InvalidInput(reason=f"Unknown action {action}")
+    raise NotFound("Unknown action")  # nova's answer, also for force-down before 2.11
 
 
 @router.delete("/{service_id}", status=204, policy=P + "delete")
