@@ -10,14 +10,11 @@ from typing import Any
 
 import httpx
 
-from gureum.clients.identity import IdentityClient
+from gureum.clients.service import ServiceClient, ServiceError
 
 
-class NetworkError(Exception):
-    def __init__(self, status: int, body: str) -> None:
-        self.status = status
-        self.body = body
-        super().__init__(f"network service answered {status}: {body[:300]}")
+class NetworkError(ServiceError):
+    service = "network service"
 
     @property
     def kind(self) -> str:
@@ -28,71 +25,52 @@ class NetworkError(Exception):
             return ""
 
 
-class NetworkClient:
-    """`base_url` is the networking root (…/networking). Without an in-process transport
-    the catalog says where Network is (its `base_url` when the catalog does not list
-    it)."""
+class NetworkClient(ServiceClient):
+    """`base_url` is the networking root (…/networking)."""
 
-    def __init__(self, base_url: str, identity: IdentityClient,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.identity = identity
-        self._local = transport is not None
-        self._http = httpx.AsyncClient(transport=transport, timeout=60.0)
-
-    async def close(self) -> None:
-        await self._http.aclose()
-
-    async def _request(self, method: str, path: str, token: str | None = None,
-                       ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
-        headers = {"X-Auth-Token": token or await self.identity.service_token()}
-        root = self.base_url if self._local else (
-            await self.identity.endpoint("network") or self.base_url)
-        response = await self._http.request(method, f"{root}/v2.0{path}",
-                                            headers=headers, **kwargs)
-        if response.status_code not in ok:
-            raise NetworkError(response.status_code, response.text)
-        return response.json() if response.content else None
+    service_type = "network"
+    error = NetworkError
+    prefix = "/v2.0"
 
     async def show_network(self, network_id: str, token: str | None = None,
                            ) -> dict[str, Any]:
-        return (await self._request("GET", f"/networks/{network_id}", token))["network"]  # type: ignore[no-any-return]
+        return (await self.request("GET", f"/networks/{network_id}", token))["network"]  # type: ignore[no-any-return]
 
     async def list_networks(self, token: str | None = None, **filters: Any,
                             ) -> list[dict[str, Any]]:
-        found = await self._request("GET", "/networks", token, params=filters)
+        found = await self.request("GET", "/networks", token, params=filters)
         return found["networks"]  # type: ignore[no-any-return]
 
     async def auto_allocated_network(self, project_id: str, token: str | None = None) -> str:
         """GET /auto-allocated-topology/{project}: makes the topology when it is missing."""
-        found = await self._request("GET", f"/auto-allocated-topology/{project_id}", token)
+        found = await self.request("GET", f"/auto-allocated-topology/{project_id}", token)
         return str(found["auto_allocated_topology"]["id"])
 
     async def show_subnet(self, subnet_id: str, token: str | None = None,
                           ) -> dict[str, Any]:
-        return (await self._request("GET", f"/subnets/{subnet_id}", token))["subnet"]  # type: ignore[no-any-return]
+        return (await self.request("GET", f"/subnets/{subnet_id}", token))["subnet"]  # type: ignore[no-any-return]
 
     async def show_port(self, port_id: str, token: str | None = None) -> dict[str, Any]:
-        return (await self._request("GET", f"/ports/{port_id}", token))["port"]  # type: ignore[no-any-return]
+        return (await self.request("GET", f"/ports/{port_id}", token))["port"]  # type: ignore[no-any-return]
 
     async def list_ports(self, token: str | None = None, **filters: Any,
                          ) -> list[dict[str, Any]]:
-        return (await self._request("GET", "/ports", token, params=filters))["ports"]  # type: ignore[no-any-return]
+        return (await self.request("GET", "/ports", token, params=filters))["ports"]  # type: ignore[no-any-return]
 
     async def create_port(self, spec: dict[str, Any], token: str | None = None,
                           ) -> dict[str, Any]:
-        made = await self._request("POST", "/ports", token, ok=(201,), json={"port": spec})
+        made = await self.request("POST", "/ports", token, ok=(201,), json={"port": spec})
         return made["port"]  # type: ignore[no-any-return]
 
     async def update_port(self, port_id: str, spec: dict[str, Any], token: str | None = None,
                           ) -> dict[str, Any]:
-        found = await self._request("PUT", f"/ports/{port_id}", token, json={"port": spec})
+        found = await self.request("PUT", f"/ports/{port_id}", token, json={"port": spec})
         return found["port"]  # type: ignore[no-any-return]
 
     async def delete_port(self, port_id: str, token: str | None = None) -> None:
-        await self._request("DELETE", f"/ports/{port_id}", token, ok=(204, 404))
+        await self.request("DELETE", f"/ports/{port_id}", token, ok=(204, 404))
 
     async def list_security_groups(self, token: str | None = None, **filters: Any,
                                    ) -> list[dict[str, Any]]:
-        found = await self._request("GET", "/security-groups", token, params=filters)
+        found = await self.request("GET", "/security-groups", token, params=filters)
         return found["security_groups"]  # type: ignore[no-any-return]
