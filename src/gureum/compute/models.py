@@ -101,6 +101,11 @@ class Server(Base):
     tried_hosts: Mapped[list[Any]] = mapped_column(default=list)
     addresses: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ports: Mapped[list[Any]] = mapped_column(default=list)  # [{id, created}] the agent bound
+    # what the create asked of local disks (blank ephemeral and swap block devices)
+    block_device_mapping: Mapped[list[Any]] = mapped_column(default=list)
+    # during a resize or cold migration: the flavor before and the one asked for
+    old_flavor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new_flavor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fault: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     locked_by: Mapped[str | None] = mapped_column(String(16))
@@ -279,6 +284,46 @@ class VolumeAttachment(Base):
     attachment_id: Mapped[str] = mapped_column(String(36))  # the Block Storage one
     device_name: Mapped[str] = mapped_column(String(64))
     tag: Mapped[str | None] = mapped_column(String(60))
+    boot_index: Mapped[int | None] = mapped_column(Integer)  # 0: the server's root disk
     delete_on_termination: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))  # attaching, attached, detaching
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Migration(Base):
+    """A server's move between hosts (nova's migration record): a resize, a cold or live
+    migration, an evacuation; its allocation on the source is held under its uuid."""
+
+    __tablename__ = "compute_migration"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    server_id: Mapped[str] = mapped_column(String(36), index=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    migration_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    source_compute: Mapped[str | None] = mapped_column(String(255), index=True)
+    dest_compute: Mapped[str | None] = mapped_column(String(255), index=True)
+    source_node: Mapped[str | None] = mapped_column(String(255))
+    dest_node: Mapped[str | None] = mapped_column(String(255))
+    dest_host: Mapped[str | None] = mapped_column(String(255))
+    old_flavor_id: Mapped[str | None] = mapped_column(String(255))
+    new_flavor_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class ConsoleAuthToken(Base):
+    """A remote console's access token, kept only as its hash, until it expires."""
+
+    __tablename__ = "compute_console_auth_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(255), unique=True)
+    server_id: Mapped[str] = mapped_column(String(36), index=True)
+    console_type: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    internal_access_path: Mapped[str | None] = mapped_column(String(255))
+    access_url_base: Mapped[str] = mapped_column(String(255))
+    expires: Mapped[datetime] = mapped_column(DateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,69 @@
+"""The server's disk and images: its snapshot streamed into an image, and the server
+spawned again from another image (rebuild)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from gureum.compute.agent.builds import Builds, instance_spec
+from gureum.compute.messages import RUNNING, SHUTDOWN
+
+
+class Images(Builds):
+    HANDLERS: tuple[str, ...] = ("snapshot_server", "rebuild_server")
+
+    async def snapshot_server(self, server_id: str, image_id: str, base_image_id: str,
+                              request_id: str | None = None) -> None:
+        """The driver's snapshot of the disk streamed into the queued image (given the
+        base image's bytes to start from); the task cleared either way, the image
+        deleted on failure."""
+        assert self.images is not None
+        event = "compute_snapshot_instance"
+        await self._event(server_id, event, request_id)
+        try:
+            async with self.images.download_image(base_image_id) as base:
+                await self.images.upload_image(image_id,
+                                               self.driver.snapshot(server_id, base))
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self.images.delete_image(image_id)
+            await self._call("instance_update", server_id=server_id,
+                             values={"task_state": None},
+                             expected={"task_state": "image_snapshot"})
+            await self._event(server_id, event, request_id, "Error",
+                              str(exc) or type(exc).__name__)
+            return
+        await self._call("instance_update", server_id=server_id, values={"task_state": None},
+                         expected={"task_state": "image_snapshot"})
+        await self._event(server_id, event, request_id, "Success")
+
+    async def rebuild_server(self, server_id: str, vm_state: str,
+                             request_id: str | None = None) -> None:
+        """The server spawned again from its new image, on the same ports (so the same
+        addresses); it ends as it was (active, or stopped), or in ERROR."""
+        request = await self._call("rebuild_request", server_id=server_id, host=self.host)
+        if request is None:
+            return
+        event = "compute_rebuild_instance"
+        await self._event(server_id, event, request_id)
+        try:
+            ports = [await self.network.show_port(p["id"]) for p in request["ports"]]
+            await self.driver.destroy(server_id)
+            await self.driver.spawn(instance_spec(request, ports))
+            if vm_state == "stopped":
+                await self.driver.power_off(server_id)
+        except Exception as exc:
+            await self._call("instance_update", server_id=server_id,
+                             values={"vm_state": "error", "task_state": None,
+                                     "fault": {"message": f"Rebuild failed: {exc}"}},
+                             expected={"task_state": "rebuilding"})
+            await self._event(server_id, event, request_id, "Error",
+                              str(exc) or type(exc).__name__)
+            return
+        await self._call("instance_update", server_id=server_id, values={
+            "vm_state": vm_state, "task_state": None,
+            "power_state": SHUTDOWN if vm_state == "stopped" else RUNNING},
+            expected={"task_state": "rebuilding"})
+        await self._event(server_id, event, request_id, "Success")
+
+

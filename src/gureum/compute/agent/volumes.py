@@ -1,0 +1,67 @@
+"""Volumes: the Block Storage attachment connected with this host's connector, handed
+to the driver and completed; and the other way on detach."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from gureum.compute.agent.base import AgentBase
+
+
+class Volumes(AgentBase):
+    HANDLERS: tuple[str, ...] = ("attach_volume", "detach_volume")
+
+    def connector(self, device: str) -> dict[str, Any]:
+        """What this host tells Block Storage about itself (os-brick's connector)."""
+        return {"host": self.host, "initiator": f"iqn.2026-11.org.gureum:{self.host}",
+                "ip": "127.0.0.1", "platform": "x86_64", "os_type": "linux",
+                "multipath": False, "mountpoint": device}
+
+    async def attach_volume(self, server_id: str, volume_attachment_id: str,
+                            request_id: str | None = None) -> None:
+        """Connect the reserved volume (the attachment gets this host's connector and
+        answers the connection info), hand it to the driver, complete the attachment
+        (in-use); on failure the reservation goes and the volume is available again."""
+        found = await self._call("volume_attachment",
+                                 volume_attachment_id=volume_attachment_id)
+        if found is None or found["status"] != "attaching":
+            return
+        assert self.volumes is not None
+        try:
+            attachment = await self.volumes.update_attachment(
+                found["attachment_id"], self.connector(found["device_name"]))
+            await self.driver.attach_volume(found["server_id"],
+                                            attachment["connection_info"],
+                                            found["device_name"])
+            await self.volumes.complete_attachment(found["attachment_id"])
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self.volumes.delete_attachment(found["attachment_id"])
+            await self._call("volume_attached", volume_attachment_id=volume_attachment_id,
+                             ok=False, reason=str(exc) or type(exc).__name__,
+                             request_id=request_id)
+            return
+        await self._call("volume_attached", volume_attachment_id=volume_attachment_id,
+                         ok=True, request_id=request_id)
+
+    async def detach_volume(self, server_id: str, volume_attachment_id: str,
+                            request_id: str | None = None) -> None:
+        found = await self._call("volume_attachment",
+                                 volume_attachment_id=volume_attachment_id)
+        if found is None or found["status"] != "detaching":
+            return
+        await self._release_volumes([{**found, "delete_on_termination": False}])
+        await self._call("volume_detached", volume_attachment_id=volume_attachment_id,
+                         request_id=request_id)
+
+    async def _release_volumes(self, volumes: list[dict[str, Any]]) -> None:
+        """Disconnect each volume and end its attachment (the volume is available again,
+        or deleted when it was to go with the server)."""
+        for volume in volumes:
+            assert self.volumes is not None
+            await self.driver.detach_volume(volume["server_id"], volume["device_name"])
+            await self.volumes.delete_attachment(volume["attachment_id"])
+            if volume["delete_on_termination"]:
+                await self.volumes.delete_volume(volume["volume_id"])
+
