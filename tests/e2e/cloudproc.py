@@ -4,11 +4,14 @@ PostgreSQL + RabbitMQ set-up of the scaled-out runs."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -76,19 +79,53 @@ class CloudProcess:
 
 
 class OpenStackCLI:
+    """The real `openstack` CLI for one cloud of a clouds.yaml, run through the one
+    `openstack_forks` process (a fork per command, so each runs as a fresh CLI)."""
+
     def __init__(self, clouds_yaml: Path, cloud: str = "gureum") -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
         self.env = {**env, "OS_CLIENT_CONFIG_FILE": str(clouds_yaml), "OS_CLOUD": cloud}
 
     def run(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([str(BIN / "openstack"), *args], env={**self.env, **env},
-                                capture_output=True, text=True, timeout=120)
+        result = _FORKS.run(list(args), {**self.env, **env}, timeout=120)
         if check and result.returncode != 0:
             raise AssertionError(f"openstack {' '.join(args)} failed: {result.stderr}")
         return result
 
     def json(self, *args: str, **env: str) -> Any:
         return json.loads(self.run(*args, "-f", "json", **env).stdout)
+
+
+class _OpenStackForks:
+    """The `openstack_forks` process, started on first use and for the whole session."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+        self.lock = threading.Lock()
+        self.dir = Path(tempfile.mkdtemp(prefix="openstack-cli-"))
+
+    def run(self, args: list[str], env: dict[str, str], timeout: float,
+            ) -> subprocess.CompletedProcess[str]:
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self.proc = subprocess.Popen(
+                    [sys.executable, str(Path(__file__).with_name("openstack_forks.py"))],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                atexit.register(self.proc.kill)
+            out, err = self.dir / "stdout", self.dir / "stderr"
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write(json.dumps({"args": args, "env": env, "timeout": timeout,
+                                              "stdout": str(out), "stderr": str(err)}) + "\n")
+            self.proc.stdin.flush()
+            answer = self.proc.stdout.readline()
+            if not answer:
+                raise AssertionError("the openstack_forks process died")
+            code = json.loads(answer)["returncode"]
+            return subprocess.CompletedProcess(["openstack", *args], code,
+                                               out.read_text(), err.read_text())
+
+
+_FORKS = _OpenStackForks()
 
 
 # ------------------------------------------------------------------ scaled out
