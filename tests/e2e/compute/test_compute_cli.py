@@ -3,66 +3,17 @@ acceptance list, the parts built so far, in order)."""
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import yaml
 
 from gureum.compute.metadata_api import sign
-from tests.e2e.cloudproc import CloudProcess, OpenStackCLI
-from tests.harness import free_port
+from tests.e2e.cloudproc import OpenStackCLI
+from tests.e2e.compute.cli_waits import wait
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    state = tmp_path_factory.mktemp("compute") / "state"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUREUM_")}
-    process = CloudProcess(["up", "--state-dir", str(state), "--port", str(port)],
-                           {**env, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "6",
-                            "GUREUM_IMAGE__DEFAULT_GUEST": "false"},
-                           f"http://127.0.0.1:{port}/identity", state.parent / "gureum.log")
-    process.wait_ready()
-    yield state
-    assert process.terminate() == 0
-    assert "Traceback" not in process.output()
-
-
-@pytest.fixture(scope="module")
-def admin(state: Path) -> OpenStackCLI:
-    return OpenStackCLI(state / "clouds.yaml")
-
-
-@pytest.fixture(scope="module")
-def demo(state: Path) -> OpenStackCLI:
-    return OpenStackCLI(state / "clouds.yaml", "gureum-demo")
-
-
-@pytest.fixture(scope="module")
-def image(admin: OpenStackCLI, state: Path) -> str:
-    disk = state.parent / "tiny.raw"
-    disk.write_bytes(b"\0" * 65536)
-    made = admin.json("image", "create", "--file", str(disk), "--disk-format", "raw",
-                      "--container-format", "bare", "--public", "cli-image")
-    return str(made["id"])
-
-
-def wait(cli: OpenStackCLI, server: str, status: str, timeout: float = 30,
-         ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        shown: dict[str, Any] = cli.json("server", "show", server)
-        if shown["status"] == status and not shown.get("OS-EXT-STS:task_state"):
-            return shown
-        assert time.monotonic() < deadline, f"{server} still {shown['status']}"
-        time.sleep(0.2)
 
 
 def test_flavors_keypairs_and_a_server_on_a_network(admin: OpenStackCLI, demo: OpenStackCLI,
@@ -160,37 +111,6 @@ def test_lifecycle_actions_properties_console_and_events(admin: OpenStackCLI,
     shown_event = admin.json("server", "event", "show", shown["id"], stop)
     assert [(e["event"], e["result"]) for e in shown_event["events"]] == [
         ("compute_stop_instance", "Success")]
-
-
-def volume_status(cli: OpenStackCLI, name: str, wanted: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while (status := cli.json("volume", "show", name)["status"]) != wanted:
-        assert time.monotonic() < deadline, f"{name} still {status}"
-        time.sleep(0.2)
-
-
-def test_volumes_attach_and_detach(demo: OpenStackCLI) -> None:
-    """Issue 7's first steps: server add volume / server volume list / server remove
-    volume, the volume's state checked in Block Storage at each step; server image
-    create, and a server booted from that image."""
-    demo.json("volume", "create", "--size", "1", "cli-data")
-    volume_status(demo, "cli-data", "available")
-    demo.run("server", "add", "volume", "cli-server", "cli-data")
-    volume_status(demo, "cli-data", "in-use")
-    attached = demo.json("server", "volume", "list", "cli-server")
-    assert [(a["Device"], a["Server ID"]) for a in attached] == [
-        ("/dev/vdb", demo.json("server", "show", "cli-server")["id"])]
-    demo.run("server", "remove", "volume", "cli-server", "cli-data")
-    volume_status(demo, "cli-data", "available")
-    assert demo.json("server", "volume", "list", "cli-server") == []
-    # server image create: an image of the server that another server boots from
-    snapshot = demo.json("server", "image", "create", "--name", "cli-snap", "--wait",
-                         "cli-server")
-    assert demo.json("image", "show", snapshot["id"])["status"] == "active"
-    child = demo.json("server", "create", "--image", "cli-snap", "--flavor", "m1.nano",
-                      "--network", "private", "--wait", "cli-from-snap")
-    assert child["status"] == "ACTIVE"
-    demo.run("server", "delete", "--wait", "cli-from-snap")
 
 
 def test_groups_hosts_services_quota_and_errors(admin: OpenStackCLI, demo: OpenStackCLI,
