@@ -22,7 +22,7 @@ from starlette.routing import Route, Router
 
 from gureum.clients.network import NetworkClient
 from gureum.compute.manager import ComputeManager
-from gureum.compute.models import Keypair, Server
+from gureum.compute.models import Keypair, Server, VolumeAttachment
 from gureum.compute.views import instance_name
 
 FOLSOM = "2012-08-10"
@@ -176,10 +176,28 @@ class MetadataAPI:
         if since_version(LIBERTY, version):
             body["project_id"] = row.project_id
         if since_version(NEWTON_ONE, version):
-            body["devices"] = []  # no tagged devices (no volumes attached yet)
+            body["devices"] = await self.devices(row)
         if since_version(VICTORIA, version):
             body["dedicated_cpus"] = []  # the fake and plain KVM pin no CPUs
         return body
+
+    async def devices(self, row: Server) -> list[dict[str, Any]]:
+        """The server's tagged devices (2.42 at create, 2.49 on attach), as nova's device
+        metadata lists them: its NICs by MAC address, its disks by volume."""
+        found: list[dict[str, Any]] = []
+        tags = {p["id"]: p["tag"] for p in row.ports if p.get("tag")}
+        if tags:
+            for index, port in enumerate(await self.network.list_ports(device_id=row.id)):
+                if port["id"] in tags:
+                    found.append({"type": "nic", "bus": "pci",
+                                  "address": f"0000:00:{3 + index:02x}.0",
+                                  "mac": port["mac_address"], "tags": [tags[port["id"]]]})
+        async with self.manager.db.session() as session:
+            volumes = list(await session.scalars(select(VolumeAttachment).where(
+                VolumeAttachment.server_id == row.id, VolumeAttachment.tag.is_not(None))))
+        found += [{"type": "disk", "bus": "pci", "serial": v.volume_id,
+                   "path": v.device_name, "tags": [v.tag]} for v in volumes]
+        return found
 
     async def network_data(self, row: Server) -> dict[str, Any]:
         """neutron's view of the server's ports, as nova writes network_data.json."""

@@ -12,10 +12,10 @@ METADATA = {"type": "object", "maxProperties": 1000,
             "patternProperties": {"^.{1,255}$": {"type": "string", "maxLength": 255}},
             "additionalProperties": False}
 UUID = {"type": "string", "format": "uuid"}
-NETWORK_ITEM = {"type": "object", "properties": {
+TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
+NETWORK_ITEM: dict[str, Any] = {"type": "object", "properties": {
     "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
-    "fixed_ip": {"type": "string"}, "tag": {"type": "string", "maxLength": 60}},
-    "additionalProperties": False}
+    "fixed_ip": {"type": "string"}}, "additionalProperties": False}
 HINTS = {"type": "object", "properties": {
     "group": UUID,
     "same_host": {"type": ["string", "array"], "items": {"type": "string"}},
@@ -53,12 +53,25 @@ def _server_create(networks: dict[str, Any], required: list[str],
         "required": ["server"], "additionalProperties": False}
 
 
-_NETWORKS_OLD = {"type": "array", "items": NETWORK_ITEM}
-_NETWORKS_NEW = {"oneOf": [_NETWORKS_OLD, {"enum": ["auto", "none"]}]}
+def _networks(tagged: bool, auto: bool) -> dict[str, Any]:
+    """A create's networks: device tags from 2.32 to 2.36 and from 2.42 (2.37 lost them);
+    "auto" or "none" instead of a list from 2.37."""
+    item = {**NETWORK_ITEM, "properties": {**NETWORK_ITEM["properties"], "tag": TAG}} \
+        if tagged else NETWORK_ITEM
+    listed = {"type": "array", "items": item}
+    return {"oneOf": [listed, {"enum": ["auto", "none"]}]} if auto else listed
+
+
+_SERVER_TAGS = {"type": "array", "items": TAG, "maxItems": 50}
 CREATE_SERVER = {
-    "2.1": _server_create(_NETWORKS_OLD, []),
-    "2.19": _server_create(_NETWORKS_OLD, [], description=DESCRIPTION),
-    "2.37": _server_create(_NETWORKS_NEW, ["networks"], description=DESCRIPTION),
+    "2.1": _server_create(_networks(False, False), []),
+    "2.19": _server_create(_networks(False, False), [], description=DESCRIPTION),
+    "2.32": _server_create(_networks(True, False), [], description=DESCRIPTION),
+    "2.37": _server_create(_networks(False, True), ["networks"], description=DESCRIPTION),
+    "2.42": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION),
+    # 2.52: tags given at create
+    "2.52": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
+                           tags=_SERVER_TAGS),
 }
 
 
@@ -134,9 +147,7 @@ CREATE_KEYPAIR = {
         "required": ["keypair"], "additionalProperties": False},
 }
 
-TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
-REPLACE_TAGS = {"type": "object", "properties": {"tags": {
-    "type": "array", "items": TAG, "maxItems": 50}}, "required": ["tags"],
+REPLACE_TAGS = {"type": "object", "properties": {"tags": _SERVER_TAGS}, "required": ["tags"],
     "additionalProperties": False}
 
 # POST /servers/{id}/action: one action per body, each argument shaped as nova's schemas
@@ -169,21 +180,44 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
         "name": {"type": "string", "minLength": 1, "maxLength": 255},
         "metadata": METADATA}, "required": ["name"], "additionalProperties": False},
 }
+_REBUILD: dict[str, Any] = _ACTION_ARGUMENTS["rebuild"]
+# 2.54: a rebuild may change the key pair; 2.57: and the user data, with no personality
+_REBUILD_254 = {**_REBUILD, "properties": {**_REBUILD["properties"], "key_name": {
+    "type": ["string", "null"], "minLength": 1, "maxLength": 255}}}
+_REBUILD_257 = {**_REBUILD_254, "properties": {
+    **{k: v for k, v in _REBUILD_254["properties"].items() if k != "personality"},
+    "user_data": {"type": ["string", "null"], "maxLength": 65535}}}
+# 2.73: a lock may say why
+_LOCK_273 = {"type": ["object", "null"], "properties": {
+    "locked_reason": {"type": "string", "minLength": 1, "maxLength": 255}},
+    "additionalProperties": False}
+
+
+def _actions(**overrides: Any) -> dict[str, Any]:
+    return {"type": "object", "minProperties": 1, "maxProperties": 1,
+            "properties": {**_ACTION_ARGUMENTS, **overrides}}
+
+
 SERVER_ACTION = {
-    "2.1": {"type": "object", "minProperties": 1, "maxProperties": 1,
-            "properties": _ACTION_ARGUMENTS},
-    # 2.73: a lock may say why
-    "2.73": {"type": "object", "minProperties": 1, "maxProperties": 1, "properties": {
-        **_ACTION_ARGUMENTS, "lock": {"type": ["object", "null"], "properties": {
-            "locked_reason": {"type": "string", "minLength": 1, "maxLength": 255}},
-            "additionalProperties": False}}},
+    "2.1": _actions(),
+    "2.54": _actions(rebuild=_REBUILD_254),
+    "2.57": _actions(rebuild=_REBUILD_257),
+    "2.73": _actions(rebuild=_REBUILD_257, lock=_LOCK_273),
 }
 
-SERVICE_UPDATE = {"type": "object", "properties": {
-    "host": {"type": "string", "minLength": 1}, "binary": {"type": "string", "minLength": 1},
-    "disabled_reason": {"type": "string", "maxLength": 255},
-    "forced_down": {"type": "boolean"}}, "required": ["host", "binary"],
-    "additionalProperties": False}
+SERVICE_UPDATE = {
+    "2.1": {"type": "object", "properties": {
+        "host": {"type": "string", "minLength": 1},
+        "binary": {"type": "string", "minLength": 1},
+        "disabled_reason": {"type": "string", "maxLength": 255},
+        "forced_down": {"type": "boolean"}}, "required": ["host", "binary"],
+        "additionalProperties": False},
+    # 2.53: PUT /os-services/{uuid} with what is to change
+    "2.53": {"type": "object", "properties": {
+        "status": {"enum": ["enabled", "disabled"]},
+        "disabled_reason": {"type": "string", "minLength": 1, "maxLength": 255},
+        "forced_down": {"type": "boolean"}}, "additionalProperties": False},
+}
 _AGGREGATE_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
 _ZONE = {"type": ["string", "null"], "minLength": 1, "maxLength": 255}
 CREATE_AGGREGATE = {"type": "object", "properties": {"aggregate": {
@@ -212,17 +246,31 @@ CREATE_SERVER_GROUP = {"type": "object", "properties": {"server_group": {
     "required": ["server_group"], "additionalProperties": False}
 
 _QUOTA_VALUE = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1}
-_QUOTAS = {r: _QUOTA_VALUE for r in (
-    "instances", "cores", "ram", "key_pairs", "metadata_items", "server_groups",
-    "server_group_members", "injected_files", "injected_file_content_bytes",
-    "injected_file_path_bytes", "fixed_ips", "floating_ips", "security_groups",
-    "security_group_rules", "networks")}
-UPDATE_QUOTAS = {"type": "object", "properties": {"quota_set": {
-    "type": "object", "properties": {**_QUOTAS, "force": {"type": ["boolean", "string"]}},
-    "additionalProperties": False}}, "required": ["quota_set"], "additionalProperties": False}
-UPDATE_QUOTA_CLASS = {"type": "object", "properties": {"quota_class_set": {
-    "type": "object", "properties": _QUOTAS, "additionalProperties": False}},
-    "required": ["quota_class_set"], "additionalProperties": False}
+_QUOTA_NAMES = ("instances", "cores", "ram", "key_pairs", "metadata_items", "server_groups",
+                "server_group_members")
+_PERSONALITY = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+_PROXY = ("fixed_ips", "floating_ips", "security_groups", "security_group_rules", "networks")
+
+
+def _quotas(key: str, names: tuple[str, ...], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": {key: {
+        "type": "object", "properties": {**{r: _QUOTA_VALUE for r in names}, **extra},
+        "additionalProperties": False}}, "required": [key], "additionalProperties": False}
+
+
+# 2.36 refuses the network proxy quotas in quota sets, 2.50 in quota classes, 2.57 the
+# personality quotas in both
+_FORCE = {"force": {"type": ["boolean", "string"]}}
+UPDATE_QUOTAS = {
+    "2.1": _quotas("quota_set", _QUOTA_NAMES + _PERSONALITY + _PROXY, **_FORCE),
+    "2.36": _quotas("quota_set", _QUOTA_NAMES + _PERSONALITY, **_FORCE),
+    "2.57": _quotas("quota_set", _QUOTA_NAMES, **_FORCE),
+}
+UPDATE_QUOTA_CLASS = {
+    "2.1": _quotas("quota_class_set", _QUOTA_NAMES + _PERSONALITY + _PROXY),
+    "2.50": _quotas("quota_class_set", _QUOTA_NAMES + _PERSONALITY),
+    "2.57": _quotas("quota_class_set", _QUOTA_NAMES),
+}
 
 METADATA_BODY = {"type": "object", "properties": {"metadata": METADATA},
                  "required": ["metadata"], "additionalProperties": False}
@@ -230,19 +278,34 @@ META_ITEM = {"type": "object", "properties": {"meta": {**METADATA, "minPropertie
                                                        "maxProperties": 1}},
              "required": ["meta"], "additionalProperties": False}
 
-ATTACH_VOLUME = {"type": "object", "properties": {"volumeAttachment": {
-    "type": "object", "properties": {
-        "volumeId": {"type": "string", "format": "uuid"},
-        "device": {"type": ["string", "null"],
-                   "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"}},
-    "required": ["volumeId"], "additionalProperties": False}},
-    "required": ["volumeAttachment"], "additionalProperties": False}
+_ATTACH_VOLUME: dict[str, Any] = {"type": "object", "properties": {
+    "volumeId": {"type": "string", "format": "uuid"},
+    "device": {"type": ["string", "null"],
+               "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"}},
+    "required": ["volumeId"], "additionalProperties": False}
 
-ATTACH_INTERFACE = {"type": "object", "properties": {"interfaceAttachment": {
-    "type": "object", "properties": {
-        "net_id": {"type": "string", "format": "uuid"},
-        "port_id": {"type": "string", "format": "uuid"},
-        "fixed_ips": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
-            "type": "object", "properties": {"ip_address": {"type": "string"}},
-            "required": ["ip_address"], "additionalProperties": False}}},
-    "additionalProperties": False}}, "additionalProperties": False}
+
+def _attach(key: str, attachment: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"type": "object", "properties": {key: attachment},
+            **({"required": [key]} if required else {}), "additionalProperties": False}
+
+
+# 2.49: a device tag (a server tag's shape) on what is attached
+ATTACH_VOLUME = {
+    "2.1": _attach("volumeAttachment", _ATTACH_VOLUME),
+    "2.49": _attach("volumeAttachment", {**_ATTACH_VOLUME, "properties": {
+        **_ATTACH_VOLUME["properties"], "tag": TAG}}),
+}
+
+_ATTACH_INTERFACE: dict[str, Any] = {"type": "object", "properties": {
+    "net_id": {"type": "string", "format": "uuid"},
+    "port_id": {"type": "string", "format": "uuid"},
+    "fixed_ips": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+        "type": "object", "properties": {"ip_address": {"type": "string"}},
+        "required": ["ip_address"], "additionalProperties": False}}},
+    "additionalProperties": False}
+ATTACH_INTERFACE = {
+    "2.1": _attach("interfaceAttachment", _ATTACH_INTERFACE, required=False),
+    "2.49": _attach("interfaceAttachment", {**_ATTACH_INTERFACE, "properties": {
+        **_ATTACH_INTERFACE["properties"], "tag": TAG}}, required=False),
+}

@@ -70,7 +70,8 @@ def server_summary(row: Server, base: str) -> dict[str, Any]:
 
 def server(row: Server, base: str, version: tuple[int, int], *, admin: bool,
            tags: list[str] | None = None, host_status: str | None = None,
-           volumes: list[VolumeAttachment] | None = None) -> dict[str, Any]:
+           volumes: list[VolumeAttachment] | None = None,
+           extra_specs: bool = False) -> dict[str, Any]:
     image_base = base.removesuffix("/v2.1")
     body: dict[str, Any] = {
         "id": row.id, "name": row.name, "status": status(row),
@@ -110,6 +111,8 @@ def server(row: Server, base: str, version: tuple[int, int], *, admin: bool,
                          "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
                          "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
                          "OS-EXT-SRV-ATTR:user_data": row.user_data})
+    if version >= (2, 47):
+        body["flavor"] = embedded_flavor(row.flavor, extra_specs)
     if version >= (2, 9):
         body["locked"] = row.locked
     if version >= (2, 16) and host_status is not None:
@@ -118,6 +121,19 @@ def server(row: Server, base: str, version: tuple[int, int], *, admin: bool,
         body["description"] = row.description
     if version >= (2, 26):
         body["tags"] = tags or []
+    return body
+
+
+def embedded_flavor(flavor: dict[str, Any], extra_specs: bool) -> dict[str, Any]:
+    """The flavor as the server was given it (2.47), its extra specs for those who may
+    list them."""
+    body: dict[str, Any] = {"vcpus": flavor.get("vcpus", 0), "ram": flavor.get("ram", 0),
+                            "disk": flavor.get("disk", 0),
+                            "ephemeral": flavor.get("ephemeral", 0),
+                            "swap": flavor.get("swap") or 0,
+                            "original_name": flavor.get("name", "")}
+    if extra_specs:
+        body["extra_specs"] = dict(flavor.get("extra_specs") or {})
     return body
 
 
@@ -181,7 +197,8 @@ def action_event(row: InstanceActionEvent, traceback: bool) -> dict[str, Any]:
 
 def service(row: ComputeService, up: bool, version: tuple[int, int]) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": row.id, "binary": row.binary, "host": row.host,
+        "id": row.uuid if version >= (2, 53) else row.id,
+        "binary": row.binary, "host": row.host,
         "zone": row.availability_zone, "status": "disabled" if row.disabled else "enabled",
         "state": "up" if up else "down", "updated_at": iso_micro(row.updated_at),
         "disabled_reason": row.disabled_reason}
@@ -192,8 +209,9 @@ def service(row: ComputeService, up: bool, version: tuple[int, int]) -> dict[str
 
 def hypervisor(node: ComputeNode, service_row: ComputeService | None, up: bool,
                version: tuple[int, int], *, detail: bool) -> dict[str, Any]:
+    by_uuid = version >= (2, 53)
     body: dict[str, Any] = {
-        "id": node.id, "hypervisor_hostname": node.hypervisor_hostname,
+        "id": node.uuid if by_uuid else node.id, "hypervisor_hostname": node.hypervisor_hostname,
         "state": "up" if up else "down",
         "status": "disabled" if service_row is not None and service_row.disabled
         else "enabled"}
@@ -209,18 +227,23 @@ def hypervisor(node: ComputeNode, service_row: ComputeService | None, up: bool,
         "free_disk_gb": node.local_gb - node.local_gb_used, "current_workload": 0,
         "running_vms": node.running_vms, "disk_available_least": node.local_gb
         - node.local_gb_used, "host_ip": node.host_ip, "cpu_info": cpu_info,
-        "service": {"host": node.host, "id": service_row.id if service_row else None,
+        "service": {"host": node.host,
+                    "id": (service_row.uuid if by_uuid else service_row.id) if service_row
+                    else None,
                     "disabled_reason": service_row.disabled_reason if service_row
                     else None}})
     return body
 
 
-def aggregate(row: Aggregate, hosts: list[str]) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name,
+def aggregate(row: Aggregate, hosts: list[str], version: tuple[int, int]) -> dict[str, Any]:
+    body = {"id": row.id, "name": row.name,
             "availability_zone": row.metadata_.get("availability_zone"),
             "hosts": hosts, "metadata": dict(row.metadata_),
             "created_at": iso_micro(row.created_at), "updated_at": iso_micro(row.updated_at),
             "deleted": False, "deleted_at": None}
+    if version >= (2, 41):
+        body["uuid"] = row.uuid
+    return body
 
 
 def server_group(row: ServerGroup, members: list[str], version: tuple[int, int],

@@ -260,6 +260,9 @@ class ServiceApp:
         self._project_pattern = None if project_in_url is None else re.compile(
             rf"^{re.escape(project_in_url)}/(?:[0-9a-f]{{32}}|[0-9a-f-]{{36}})(?=/|$)")
         self.dialect = dialect
+        # nova names the request id twice (2.46 signals the second name)
+        self._request_id_headers = ("x-openstack-request-id", "x-compute-request-id") \
+            if dialect == "nova" else ("x-openstack-request-id",)
         self.policy = policy
         self.authenticator = authenticator
         self.manager = manager
@@ -295,7 +298,7 @@ class ServiceApp:
         await self.error_response(NotFound(), new_request_id())(scope, receive, send)
 
     def error_response(self, error: GureumError, request_id: str) -> Response:
-        headers = {"x-openstack-request-id": request_id, **error.headers}
+        headers = {**dict.fromkeys(self._request_id_headers, request_id), **error.headers}
         if error.status == 401 and self.auth_hint:
             headers["WWW-Authenticate"] = f'Keystone uri="{self.auth_hint}"'
         return Response(faults.render(self.dialect, error), error.status, headers=headers,
@@ -322,7 +325,8 @@ class ServiceApp:
             except Exception:
                 log.exception("%s %s failed", raw.method, raw.url.path)
                 return self.error_response(GureumError(), request_id)
-            response.headers["x-openstack-request-id"] = request_id
+            for header in self._request_id_headers:
+                response.headers[header] = request_id
             if head_only:
                 response.body = b""
             return response

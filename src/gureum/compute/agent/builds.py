@@ -38,8 +38,8 @@ class Builds(Volumes):
             await self._release_ports(request["ports"])  # a build begun before a restart
             ports = await self._bind_ports(request)
             if ports or request["ports"]:  # nothing to record for a server without ports
-                await self._call("ports_bound", server_id=server_id, ports=[
-                    {"id": p["id"], "created": p["created"]} for p in ports])
+                await self._call("ports_bound", server_id=server_id,
+                                 ports=[port_record(p) for p in ports])
             await self.driver.spawn(instance_spec(request, ports))
         except Exception as exc:
             log.info("build of %s on %s failed: %s", server_id, self.host, exc)
@@ -66,7 +66,7 @@ class Builds(Volumes):
         for wanted in request["networks"]:
             if wanted.get("port"):
                 port = await self.network.update_port(wanted["port"], binding)
-                ports.append({**port, "created": False})
+                ports.append({**port, "created": False, "tag": wanted.get("tag")})
                 continue
             spec: dict[str, Any] = {"network_id": wanted["uuid"],
                                     "project_id": request["project_id"], **binding}
@@ -79,7 +79,7 @@ class Builds(Volumes):
             except NetworkError:
                 await self._release_ports(ports)
                 raise
-            ports.append({**port, "created": True})
+            ports.append({**port, "created": True, "tag": wanted.get("tag")})
         return ports
 
     async def _security_group_ids(self, request: dict[str, Any]) -> list[str] | None:
@@ -130,6 +130,13 @@ class Builds(Volumes):
                              reason=str(exc) or type(exc).__name__, request_id=request_id)
             return
         await self._call("server_deleted", server_id=server_id, request_id=request_id)
+
+
+def port_record(port: dict[str, Any]) -> dict[str, Any]:
+    """What the server keeps of a port bound for it: its id, whether it was made for it
+    (then it goes with it), and the device tag the user gave it (2.42, 2.49)."""
+    return {"id": port["id"], "created": port["created"],
+            **({"tag": port["tag"]} if port.get("tag") else {})}
 
 
 def instance_spec(request: dict[str, Any], ports: list[dict[str, Any]]) -> InstanceSpec:

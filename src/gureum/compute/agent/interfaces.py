@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gureum.compute.agent.builds import Builds
+from gureum.compute.agent.builds import Builds, port_record
 
 
 class Interfaces(Builds):
@@ -20,9 +20,9 @@ class Interfaces(Builds):
         server = await self._call("rebuild_request", server_id=server_id, host=self.host,
                                   any_task=True)
         [port] = await self._bind_ports({**server, "networks": [wanted]})
-        ports = [*request["ports"], {"id": port["id"], "created": port["created"]}]
+        ports = [*request["ports"], port_record(port)]
         await self._interfaces_changed(server_id, ports)
-        return {k: v for k, v in port.items() if k != "created"}
+        return {k: v for k, v in port.items() if k not in ("created", "tag")}
 
     async def detach_interface(self, server_id: str, port_id: str,
                                request_id: str | None = None) -> None:

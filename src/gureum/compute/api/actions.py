@@ -10,10 +10,11 @@ from typing import Any
 from starlette.responses import Response
 
 from gureum.compute import errors, schemas, views
-from gureum.compute.api.common import server_target, version
+from gureum.compute.api.common import next_links, page, server_target, version
 from gureum.compute.api.servers import render
 from gureum.compute.manager import ComputeManager
 from gureum.compute.manager.actions import ACTIONS, action_body
+from gureum.compute.manager.servers import parse_time
 from gureum.core.api import Request, Router, json_response
 
 router = Router("/v2.1/servers/{server_id}")
@@ -62,9 +63,7 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
     elif name == "createImage":
         image_id = await manager.create_image(req.context, server_id, argument["name"],
                                               argument.get("metadata") or {})
-        # before 2.45 the new image is in the Location header, not the body
-        image_url = f"{req.base_url}/v2.1/images/{image_id}"
-        return Response(b"", 202, headers={"Location": image_url})
+        return image_answer(req, image_id)
     else:
         await _other_action(req, manager, name, argument)
     return Response(b"", 202)
@@ -87,6 +86,14 @@ async def _other_action(req: Request, manager: ComputeManager, name: str,
                                             add=name == "addSecurityGroup")
 
 
+def image_answer(req: Request, image_id: str) -> Response:
+    """createImage's and createBackup's 202: the new image in the Location header before
+    2.45, in the body from 2.45."""
+    if version(req) >= (2, 45):
+        return json_response({"image_id": image_id}, 202)
+    return Response(b"", 202, headers={"Location": f"{req.base_url}/v2.1/images/{image_id}"})
+
+
 # ------------------------------------------------------------------ instance actions
 async def actions_target(req: Request, manager: ComputeManager) -> Mapping[str, Any]:
     """The server the actions are of: a deleted one's too from 2.21."""
@@ -100,7 +107,22 @@ async def actions_target(req: Request, manager: ComputeManager) -> Mapping[str, 
 async def list_instance_actions(req: Request, manager: ComputeManager) -> dict[str, Any]:
     rows = await manager.list_instance_actions(req.context, req.params["server_id"],
                                                deleted=version(req) >= (2, 21))
-    return {"instanceActions": [views.instance_action(r, version(req)) for r in rows]}
+    if version(req) < (2, 58):
+        return {"instanceActions": [views.instance_action(r, version(req)) for r in rows]}
+    # 2.58: changes-since (the action's last update), a request id as marker, a limit
+    if req.query.get("changes-since"):
+        since = parse_time(req.query["changes-since"], "changes-since")
+        rows = [r for r in rows if r.updated_at >= since]
+    wanted = page(req)
+    if wanted.marker is not None:
+        ids = [r.request_id for r in rows]
+        if wanted.marker not in ids:
+            raise errors.InvalidInput(reason=f"Marker {wanted.marker} could not be found.")
+        rows = rows[ids.index(wanted.marker) + 1:]
+    items = [views.instance_action(r, version(req)) for r in rows[:wanted.limit]]
+    links = next_links(req, "instanceActions", items, wanted.limit, key="request_id")
+    return {"instanceActions": items,
+            **({"links": links["instanceActions_links"]} if links else {})}
 
 
 @router.get("/os-instance-actions/{request_id}", policy=P + "os-instance-actions:show",
@@ -110,8 +132,8 @@ async def show_instance_action(req: Request, manager: ComputeManager) -> dict[st
         req.context, req.params["server_id"], req.params["request_id"],
         deleted=version(req) >= (2, 21))
     body = views.instance_action(row, version(req))
-    # events are for admins (with tracebacks); others see them from 2.51, which is not
-    # served yet
-    if req.allowed(P + "os-instance-actions:events", {"project_id": row.project_id}):
-        body["events"] = [views.action_event(e, traceback=True) for e in events]
+    # events are for admins (with their tracebacks); from 2.51 for everyone (without)
+    admin = req.allowed(P + "os-instance-actions:events", {"project_id": row.project_id})
+    if admin or version(req) >= (2, 51):
+        body["events"] = [views.action_event(e, traceback=admin) for e in events]
     return {"instanceAction": body}

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from gureum.compute import errors, schemas, views
+from gureum.compute.api.common import version
 from gureum.compute.manager import ComputeManager
 from gureum.core.api import Request, Router
 
@@ -22,13 +23,15 @@ def _id(req: Request) -> int:
     return int(raw)
 
 
-async def _shown(manager: ComputeManager, aggregate_id: int) -> dict[str, Any]:
-    return {"aggregate": views.aggregate(*await manager.show_aggregate(aggregate_id))}
+async def _shown(req: Request, manager: ComputeManager, aggregate_id: int,
+                 ) -> dict[str, Any]:
+    return {"aggregate": views.aggregate(*await manager.show_aggregate(aggregate_id),
+                                         version(req))}
 
 
 @router.get("", policy=P + "index")
 async def list_aggregates(req: Request, manager: ComputeManager) -> dict[str, Any]:
-    return {"aggregates": [views.aggregate(row, hosts)
+    return {"aggregates": [views.aggregate(row, hosts, version(req))
                            for row, hosts in await manager.list_aggregates()]}
 
 
@@ -36,7 +39,7 @@ async def list_aggregates(req: Request, manager: ComputeManager) -> dict[str, An
 async def create_aggregate(req: Request, manager: ComputeManager) -> dict[str, Any]:
     spec = req.body["aggregate"]
     row = await manager.create_aggregate(spec["name"], spec.get("availability_zone"))
-    body = views.aggregate(row, [])
+    body = views.aggregate(row, [], version(req))
     for key in ("hosts", "metadata"):
         body.pop(key)  # nova's create answer has neither
     return {"aggregate": body}
@@ -44,13 +47,13 @@ async def create_aggregate(req: Request, manager: ComputeManager) -> dict[str, A
 
 @router.get("/{aggregate_id}", policy=P + "show")
 async def show_aggregate(req: Request, manager: ComputeManager) -> dict[str, Any]:
-    return await _shown(manager, _id(req))
+    return await _shown(req, manager, _id(req))
 
 
 @router.put("/{aggregate_id}", schema=schemas.UPDATE_AGGREGATE, policy=P + "update")
 async def update_aggregate(req: Request, manager: ComputeManager) -> dict[str, Any]:
     await manager.update_aggregate(_id(req), req.body["aggregate"])
-    return await _shown(manager, _id(req))
+    return await _shown(req, manager, _id(req))
 
 
 @router.delete("/{aggregate_id}", status=200, policy=P + "delete")
@@ -72,4 +75,4 @@ async def aggregate_action(req: Request, manager: ComputeManager) -> dict[str, A
         req.enforce(P + "set_metadata", {})
         await manager.set_aggregate_metadata(aggregate_id,
                                              req.body["set_metadata"]["metadata"])
-    return await _shown(manager, aggregate_id)
+    return await _shown(req, manager, aggregate_id)

@@ -12,6 +12,8 @@ router = Router("/v2.1/limits")
 # what 2.36 took out of the limits (the network proxy APIs' quotas)
 PROXY_LIMITS = ("maxSecurityGroups", "maxSecurityGroupRules", "maxTotalFloatingIps",
                 "totalSecurityGroupsUsed", "totalFloatingIpsUsed")
+IMAGE_META = ("maxImageMeta",)  # gone at 2.39 (the image metadata proxy)
+PERSONALITY = ("maxPersonality", "maxPersonalitySize")  # gone at 2.57
 
 
 @router.get("", policy="os_compute_api:limits")
@@ -21,6 +23,8 @@ async def show_limits(req: Request, manager: ComputeManager) -> dict[str, Any]:
         req.enforce("os_compute_api:limits:other_project", {"project_id": project_id})
         project_id = req.query["tenant_id"]
     absolute = await manager.absolute_limits(project_id)
-    if version(req) >= (2, 36):
-        absolute = {k: v for k, v in absolute.items() if k not in PROXY_LIMITS}
+    at = version(req)
+    gone = (*(PROXY_LIMITS if at >= (2, 36) else ()), *(IMAGE_META if at >= (2, 39) else ()),
+            *(PERSONALITY if at >= (2, 57) else ()))
+    absolute = {k: v for k, v in absolute.items() if k not in gone}
     return {"limits": {"rate": [], "absolute": absolute}}

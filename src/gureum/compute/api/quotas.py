@@ -14,17 +14,31 @@ from gureum.core.api import Request, Router
 
 router = Router("/v2.1")
 P = "os_compute_api:os-quota-sets:"
-# nova's quota set, and what 2.36 took out of it (the network proxy APIs' quotas)
+# nova's quota set; what 2.36 took out of quota sets and 2.50 out of quota classes (the
+# network proxy APIs' quotas), what 2.50 added to classes, and what 2.57 took out of both
 RESOURCES = ("instances", "cores", "ram", "key_pairs", "metadata_items", "server_groups",
              "server_group_members", "injected_files", "injected_file_content_bytes",
              "injected_file_path_bytes")
 PROXY = ("fixed_ips", "floating_ips", "security_groups", "security_group_rules")
+GROUPS = ("server_groups", "server_group_members")
+PERSONALITY = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
 
 
 def _shape(req: Request, values: dict[str, Any], filler: Any = -1) -> dict[str, Any]:
-    body = {r: values.get(r, -1) for r in RESOURCES}
-    if version(req) < (2, 36):
+    at = version(req)
+    body = {r: values.get(r, -1) for r in RESOURCES
+            if not (at >= (2, 57) and r in PERSONALITY)}
+    if at < (2, 36):
         body.update({r: filler for r in PROXY})
+    return body
+
+
+def _class_shape(req: Request, values: dict[str, Any]) -> dict[str, Any]:
+    at = version(req)
+    body = {r: values.get(r, -1) for r in RESOURCES
+            if not (at >= (2, 57) and r in PERSONALITY) and not (at < (2, 50) and r in GROUPS)}
+    if at < (2, 50):
+        body.update({r: -1 for r in PROXY})
     return body
 
 
@@ -79,7 +93,7 @@ async def revert_quotas(req: Request, manager: ComputeManager) -> Response:
 @router.get("/os-quota-class-sets/{class_name}", policy="os_compute_api:os-quota-class-sets:show")
 async def show_quota_class(req: Request, manager: ComputeManager) -> dict[str, Any]:
     return {"quota_class_set": {"id": req.params["class_name"],
-                                **_shape(req, await manager.default_quotas())}}
+                                **_class_shape(req, await manager.default_quotas())}}
 
 
 @router.put("/os-quota-class-sets/{class_name}", schema=schemas.UPDATE_QUOTA_CLASS,
@@ -88,4 +102,4 @@ async def update_quota_class(req: Request, manager: ComputeManager) -> dict[str,
     if req.params["class_name"] != "default":
         raise errors.InvalidInput(reason="Only the 'default' quota class is used")
     values = {k: int(v) for k, v in req.body["quota_class_set"].items() if k in RESOURCES}
-    return {"quota_class_set": _shape(req, await manager.update_quota_class(values))}
+    return {"quota_class_set": _class_shape(req, await manager.update_quota_class(values))}

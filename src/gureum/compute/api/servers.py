@@ -95,9 +95,11 @@ async def render(req: Request, manager: ComputeManager, rows: list[Server],
                                      {"project_id": req.context.project_id}):
         states = await manager.host_states({r.host for r in rows if r.host})
     volumes = await manager.server_volumes([r.id for r in rows])
+    extra_specs = at >= (2, 47) and req.allowed("os_compute_api:os-flavor-extra-specs:index",
+                                                {"project_id": req.context.project_id})
     return [views.server(r, base(req), at, admin=admin, tags=tags.get(r.id),
                          host_status=None if states is None else states.get(r.host or "", ""),
-                         volumes=volumes[r.id])
+                         volumes=volumes[r.id], extra_specs=extra_specs)
             for r in rows]
 
 

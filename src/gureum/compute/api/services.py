@@ -3,6 +3,7 @@ enabled or disabled (a disabled compute service is given no new servers)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from starlette.responses import Response
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from gureum.compute import errors, schemas, views
 from gureum.compute.api.common import version
 from gureum.compute.manager import ComputeManager
+from gureum.compute.messages import COMPUTE_BINARY
 from gureum.core.api import Request, Router
 from gureum.core.errors import NotFound
 
@@ -27,6 +29,8 @@ async def list_services(req: Request, manager: ComputeManager) -> dict[str, Any]
 # spellings of one pattern would leave DELETE answering 405.
 @router.put("/{service_id}", schema=schemas.SERVICE_UPDATE, policy=P + "update")
 async def update_service(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    if version(req) >= (2, 53):
+        return await _update_by_uuid(req, manager)
     action, body = req.params["service_id"], req.body
     host, binary = body["host"], body["binary"]
     if action == "enable":
@@ -48,9 +52,44 @@ async def update_service(req: Request, manager: ComputeManager) -> dict[str, Any
     raise NotFound("Unknown action")  # nova's answer, also for force-down before 2.11
 
 
+async def _update_by_uuid(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    """2.53: a compute service by its uuid: enabled or disabled (with a reason), forced
+    down or not; the answer is the whole service."""
+    row = await manager.find_service(_uuid(req.params["service_id"]))
+    body = req.body
+    if row.binary != COMPUTE_BINARY:
+        raise errors.InvalidInput(reason=f"Updating a {row.binary} service is not "
+                                  "supported. Only nova-compute services can be updated.")
+    if "status" not in body and "forced_down" not in body:
+        raise errors.InvalidInput(reason="No updates were requested. Fields 'status' or "
+                                  "'forced_down' should be specified.")
+    if "disabled_reason" in body and body.get("status") != "disabled":
+        raise errors.InvalidInput(reason="Specifying 'disabled_reason' with status "
+                                  f"'{body.get('status', 'enabled')}' is invalid.")
+    values: dict[str, Any] = {}
+    if "status" in body:
+        values["disabled"] = body["status"] == "disabled"
+        values["disabled_reason"] = body.get("disabled_reason") if values["disabled"] \
+            else None
+    if "forced_down" in body:
+        values["forced_down"] = body["forced_down"]
+    updated = await manager.update_service(row.host, row.binary, **values)
+    return {"service": views.service(updated, manager.is_up(updated), version(req))}
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise errors.InvalidInput(reason=f"Invalid uuid {value}") from exc
+
+
 @router.delete("/{service_id}", status=204, policy=P + "delete")
 async def delete_service(req: Request, manager: ComputeManager) -> Response:
     service_id = req.params["service_id"]
+    if version(req) >= (2, 53):
+        await manager.delete_service(_uuid(service_id))
+        return Response(b"", 204)
     if not service_id.isdigit():
         raise errors.InvalidInput(reason=f"Invalid service id {service_id}")
     await manager.delete_service(int(service_id))

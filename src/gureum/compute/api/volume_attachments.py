@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from gureum.compute import schemas, views
-from gureum.compute.api.common import server_target
+from gureum.compute.api.common import server_target, version
 from gureum.compute.manager import ComputeManager
 from gureum.core.api import Request, Router
 
@@ -32,7 +32,8 @@ async def show_attachment(req: Request, manager: ComputeManager) -> dict[str, An
 async def attach_volume(req: Request, manager: ComputeManager) -> dict[str, Any]:
     spec = req.body["volumeAttachment"]
     row = await manager.attach_volume(req.context, req.params["server_id"],
-                                      spec["volumeId"], spec.get("device"), spec.get("tag"))
+                                      spec["volumeId"], spec.get("device"), spec.get("tag"),
+                                      multiattach=version(req) >= (2, 60))
     return {"volumeAttachment": views.volume_attachment(row)}
 
 

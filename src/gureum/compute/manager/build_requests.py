@@ -182,7 +182,8 @@ class BuildRequests(Quotas, ManagerBase):
                 raise errors.PortNotFound(port_id=item["port"]) from exc
             if port.get("device_id"):
                 raise errors.PortInUse(port_id=item["port"])
-            return {"port": port["id"], "uuid": port["network_id"]}
+            return {"port": port["id"], "uuid": port["network_id"],
+                    **({"tag": item["tag"]} if item.get("tag") else {})}
         network_id = item.get("uuid") or ""
         try:
             await self.network.show_network(network_id, token=context.token)

@@ -60,9 +60,20 @@ class Hosts(ManagerBase):
         await self.hosts_changed()
         return row
 
-    async def delete_service(self, service_id: int) -> None:
+    async def find_service(self, service_id: int | str) -> ComputeService:
+        """A service by its id (before 2.53) or uuid (from 2.53)."""
         async with self.db.session() as session:
-            row = await session.get(ComputeService, service_id)
+            row = await session.get(ComputeService, service_id) \
+                if isinstance(service_id, int) else (await session.scalars(select(
+                    ComputeService).where(ComputeService.uuid == service_id))).first()
+        if row is None:
+            raise NotFound(f"Service {service_id} could not be found.")
+        return row
+
+    async def delete_service(self, service_id: int | str) -> None:
+        found = await self.find_service(service_id)
+        async with self.db.session() as session:
+            row = await session.get(ComputeService, found.id)
             if row is None:
                 raise NotFound(f"Service {service_id} could not be found.")
             if row.binary == COMPUTE_BINARY:

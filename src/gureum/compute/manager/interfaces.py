@@ -42,6 +42,8 @@ class Interfaces(BuildRequests):
         wanted = await self._network_request(context, {
             "uuid": spec.get("net_id"), "port": spec.get("port_id"),
             "fixed_ip": (spec.get("fixed_ips") or [{}])[0].get("ip_address")})
+        if spec.get("tag"):  # 2.49
+            wanted = {**wanted, "tag": spec["tag"]}
         async with self.db.session() as session:
             await record_action(session, server, "attach_interface", context)
         try:

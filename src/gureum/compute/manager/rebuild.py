@@ -10,7 +10,11 @@ from sqlalchemy import select
 from gureum.compute import errors
 from gureum.compute.manager.actions import check_unlocked
 from gureum.compute.manager.base import record_action
-from gureum.compute.manager.build_requests import BuildRequests, check_metadata
+from gureum.compute.manager.build_requests import (
+    BuildRequests,
+    check_metadata,
+    check_user_data,
+)
 from gureum.compute.messages import compute_topic
 from gureum.compute.models import Flavor, Server
 from gureum.core.context import RequestContext
@@ -35,6 +39,13 @@ class Rebuilds(BuildRequests):
                            await self.metadata_items_limit(server.project_id))
         values: dict[str, Any] = {"task_state": "rebuilding", "image_ref": image["id"],
                                   "image": image, "updated_at": utcnow()}
+        if "key_name" in spec:  # 2.54: another key pair of the user's, or none
+            values["key_name"] = spec["key_name"]
+            values["key_data"] = await self._key(context, spec["key_name"]) \
+                if spec["key_name"] else None
+        if "user_data" in spec:  # 2.57
+            check_user_data(spec["user_data"])
+            values["user_data"] = spec["user_data"]
         for key, column in (("name", "name"), ("metadata", "metadata_"),
                             ("description", "description"),
                             ("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6")):

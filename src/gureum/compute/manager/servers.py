@@ -87,7 +87,7 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
             session.add_all(rows)
             await session.flush()
             for row in rows:
-                for tag in spec.get("tags") or []:
+                for tag in dict.fromkeys(spec.get("tags") or []):
                     session.add(ServerTag(server_id=row.id, tag=tag))
                 if group_id:
                     session.add(ServerGroupMember(group_id=group_id, server_id=row.id))

@@ -62,7 +62,10 @@ class VolumeAttachments(ManagerBase):
 
     async def attach_volume(self, context: RequestContext, server_id: str, volume_id: str,
                             device: str | None, tag: str | None,
-                            delete_on_termination: bool = False) -> VolumeAttachment:
+                            delete_on_termination: bool = False, multiattach: bool = True,
+                            ) -> VolumeAttachment:
+        """`multiattach`: whether the request's microversion (2.60) allows multiattach
+        volumes."""
         assert self.volumes is not None
         async with self.db.session() as session:
             server = await self.server_for(session, context, server_id)
@@ -74,7 +77,10 @@ class VolumeAttachments(ManagerBase):
             raise errors.InvalidInput(reason=f"The supplied device path ({device}) is "
                                       "invalid or in use.")
         try:
-            await self.volumes.show_volume(volume_id, token=context.token)
+            volume = await self.volumes.show_volume(volume_id, token=context.token)
+            if volume.get("multiattach") and not multiattach:
+                raise errors.InvalidInput(reason="Multiattach volumes are only supported "
+                                          "starting with compute API version 2.60.")
             attachment = await self.volumes.create_attachment(volume_id, server_id,
                                                               token=context.token)
         except VolumeError as exc:

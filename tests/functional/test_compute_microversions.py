@@ -1,0 +1,230 @@
+"""Compute microversions 2.38–2.60, each behaviour change checked at the version before
+it and at its own, over HTTP as clients send them."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gureum.compute.metadata_api import sign
+from tests.functional.compute_helpers import (
+    compute_client,
+    create_server,
+    network_id,
+    new_project_member,
+    wait_status,
+)
+from tests.functional.volume_helpers import volume_client, wait_for
+from tests.harness import RunningCloud, unique
+
+
+@pytest.fixture()
+def admin60(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with compute_client(cloud, "admin", "2.60") as client:
+        yield client
+
+
+@pytest.fixture()
+def demo60(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with compute_client(cloud, "demo", "2.60") as client:
+        yield client
+
+
+def at(client: httpx.Client, version: str) -> dict[str, str]:
+    return {"OpenStack-API-Version": f"compute {version}"}
+
+
+def metadata_api(cloud: RunningCloud, server: dict[str, Any]) -> httpx.Client:
+    """The metadata API as the server's guest reaches it (through neutron's proxy)."""
+    secret = (cloud.settings.state_dir / "metadata-secret").read_text().strip()
+    return httpx.Client(base_url=f"{cloud.url}/metadata", timeout=30, headers={
+        "X-Instance-ID": server["id"], "X-Instance-ID-Signature": sign(secret, server["id"]),
+        "X-Tenant-ID": server["tenant_id"]})
+
+
+def test_limits_and_quota_shapes(admin60: httpx.Client, cloud: RunningCloud) -> None:
+    def absolute(version: str) -> set[str]:
+        return set(admin60.get("/limits", headers=at(admin60, version)).json()[
+            "limits"]["absolute"])
+
+    assert {"maxImageMeta", "maxPersonality"} <= absolute("2.38")
+    assert "maxImageMeta" not in absolute("2.39") and "maxPersonality" in absolute("2.39")
+    assert not {"maxImageMeta", "maxPersonality", "maxPersonalitySize"} & absolute("2.57")
+    project, _ = new_project_member(cloud, "mv")
+
+    def quota_class(version: str) -> set[str]:
+        return set(admin60.get("/os-quota-class-sets/default",
+                               headers=at(admin60, version)).json()["quota_class_set"])
+
+    assert "floating_ips" in quota_class("2.49") and "server_groups" not in quota_class("2.49")
+    assert "server_groups" in quota_class("2.50") and "floating_ips" not in quota_class("2.50")
+    assert "injected_files" in quota_class("2.56")
+    assert "injected_files" not in quota_class("2.57")
+    sets = admin60.get(f"/os-quota-sets/{project}").json()["quota_set"]
+    assert "injected_files" not in sets and "server_groups" in sets
+    refused = admin60.put(f"/os-quota-sets/{project}",
+                          json={"quota_set": {"injected_files": 3}})
+    assert refused.status_code == 400
+
+
+def test_servers_show_their_flavor_tags_and_take_tags_at_create(
+        admin60: httpx.Client, demo60: httpx.Client, image: str) -> None:
+    made = create_server(demo60, image, name=unique("mv"), tags=["blue", "blue", "web"])
+    shown = wait_status(demo60, made["id"], {"ACTIVE"})
+    assert sorted(shown["tags"]) == ["blue", "web"]
+    assert shown["flavor"] == {"vcpus": 1, "ram": 128, "disk": 1, "ephemeral": 0,
+                               "swap": 0, "original_name": "m1.nano", "extra_specs": {}}
+    old = demo60.get(f"/servers/{made['id']}", headers=at(demo60, "2.46")).json()["server"]
+    assert old["flavor"]["id"] == "42" and "original_name" not in old["flavor"]
+    too_early = demo60.post("/servers", headers=at(demo60, "2.51"), json={"server": {
+        "name": unique("mv"), "imageRef": image, "flavorRef": "42", "networks": "none",
+        "tags": ["x"]}})
+    assert too_early.status_code == 400
+    demo60.delete(f"/servers/{made['id']}")
+
+
+def test_instance_actions_page_and_show_events_to_members(demo60: httpx.Client,
+                                                          image: str) -> None:
+    made = create_server(demo60, image, name=unique("mv"))
+    wait_status(demo60, made["id"], {"ACTIVE"})
+    for action in ("os-stop", "os-start"):
+        assert demo60.post(f"/servers/{made['id']}/action", json={action: None}
+                           ).status_code == 202
+        wait_status(demo60, made["id"], {"SHUTOFF" if action == "os-stop" else "ACTIVE"})
+    actions = demo60.get(f"/servers/{made['id']}/os-instance-actions").json()
+    assert [a["action"] for a in actions["instanceActions"]] == ["start", "stop", "create"]
+    first = demo60.get(f"/servers/{made['id']}/os-instance-actions",
+                       params={"limit": 2}).json()
+    assert [a["action"] for a in first["instanceActions"]] == ["start", "stop"]
+    assert first["links"][0]["rel"] == "next"
+    rest = demo60.get(f"/servers/{made['id']}/os-instance-actions", params={
+        "marker": first["instanceActions"][-1]["request_id"]}).json()
+    assert [a["action"] for a in rest["instanceActions"]] == ["create"]
+    assert demo60.get(f"/servers/{made['id']}/os-instance-actions",
+                      params={"marker": "req-nope"}).status_code == 400
+    request_id = actions["instanceActions"][0]["request_id"]
+    shown = demo60.get(f"/servers/{made['id']}/os-instance-actions/{request_id}").json()
+    events = shown["instanceAction"]["events"]  # a member sees events from 2.51
+    assert events and all("traceback" not in e for e in events)
+    demo60.delete(f"/servers/{made['id']}")
+
+
+def test_rebuild_changes_the_key_and_user_data(cloud: RunningCloud, demo60: httpx.Client,
+                                               image: str) -> None:
+    key = unique("key")
+    assert demo60.post("/os-keypairs", json={"keypair": {"name": key}}).status_code == 201
+    made = create_server(demo60, image, name=unique("mv"), user_data=base64.b64encode(
+        b"old").decode())
+    wait_status(demo60, made["id"], {"ACTIVE"})
+    user_data = base64.b64encode(b"#cloud-config\n").decode()
+    old = demo60.post(f"/servers/{made['id']}/action", headers=at(demo60, "2.53"),
+                      json={"rebuild": {"imageRef": image, "key_name": key}})
+    assert old.status_code == 400  # key_name on rebuild is 2.54
+    rebuilt = demo60.post(f"/servers/{made['id']}/action", json={"rebuild": {
+        "imageRef": image, "key_name": key, "user_data": user_data}})
+    assert rebuilt.status_code == 202, rebuilt.text
+    assert rebuilt.json()["server"]["key_name"] == key
+    with metadata_api(cloud, wait_status(demo60, made["id"], {"ACTIVE"})) as md:
+        assert md.get("/openstack/latest/user_data").content == b"#cloud-config\n"
+        assert list(md.get("/openstack/latest/meta_data.json").json()["public_keys"]) == [key]
+    unknown = demo60.post(f"/servers/{made['id']}/action", json={"rebuild": {
+        "imageRef": image, "key_name": "no-such-key"}})
+    assert unknown.status_code == 400
+    demo60.delete(f"/servers/{made['id']}")
+
+
+def test_tagged_devices_reach_the_metadata_api(cloud: RunningCloud, demo60: httpx.Client,
+                                               image: str) -> None:
+    private = network_id(cloud, "private", "demo")
+    made = create_server(demo60, image, name=unique("mv"),
+                         networks=[{"uuid": private, "tag": "frontend"}])
+    shown = wait_status(demo60, made["id"], {"ACTIVE"})
+    with volume_client(cloud, "demo", "3.44") as volumes:
+        volume = volumes.post("/volumes", json={"volume": {"size": 1}}).json()["volume"]
+        wait_for(volumes, f"/volumes/{volume['id']}", "volume", {"available"})
+        early = demo60.post(f"/servers/{made['id']}/os-volume_attachments",
+                            headers=at(demo60, "2.48"),
+                            json={"volumeAttachment": {"volumeId": volume["id"], "tag": "db"}})
+        assert early.status_code == 400  # tagged attach is 2.49
+        attached = demo60.post(f"/servers/{made['id']}/os-volume_attachments", json={
+            "volumeAttachment": {"volumeId": volume["id"], "tag": "db"}})
+        assert attached.status_code == 200, attached.text
+        wait_for(volumes, f"/volumes/{volume['id']}", "volume", {"in-use"})
+    with metadata_api(cloud, shown) as md:
+        answer = md.get("/openstack/latest/meta_data.json")
+        assert answer.status_code == 200, answer.text
+        devices = answer.json()["devices"]
+    assert sorted((d["type"], d["tags"][0]) for d in devices) == [("disk", "db"),
+                                                                 ("nic", "frontend")]
+    assert [d["serial"] for d in devices if d["type"] == "disk"] == [volume["id"]]
+    demo60.delete(f"/servers/{made['id']}")
+
+
+def test_services_and_hypervisors_by_uuid(admin60: httpx.Client) -> None:
+    services = admin60.get("/os-services", params={"binary": "nova-compute"}).json()[
+        "services"]
+    service = services[0]
+    assert len(service["id"]) == 36
+    old = admin60.get("/os-services", headers=at(admin60, "2.52")).json()["services"]
+    assert all(isinstance(s["id"], int) for s in old)
+    disabled = admin60.put(f"/os-services/{service['id']}", json={
+        "status": "disabled", "disabled_reason": "maintenance"})
+    assert disabled.status_code == 200, disabled.text
+    assert (disabled.json()["service"]["status"],
+            disabled.json()["service"]["disabled_reason"]) == ("disabled", "maintenance")
+    assert admin60.put(f"/os-services/{service['id']}", json={
+        "status": "enabled", "disabled_reason": "x"}).status_code == 400
+    assert admin60.put(f"/os-services/{service['id']}", json={}).status_code == 400
+    assert admin60.put("/os-services/disable", json={
+        "host": service["host"], "binary": "nova-compute"}).status_code == 400
+    enabled = admin60.put(f"/os-services/{service['id']}", json={"status": "enabled"})
+    assert enabled.json()["service"]["status"] == "enabled"
+    conductor = admin60.get("/os-services", params={"binary": "nova-conductor"}).json()[
+        "services"][0]
+    assert admin60.put(f"/os-services/{conductor['id']}", json={
+        "status": "disabled"}).status_code == 400
+    hypervisors = admin60.get("/os-hypervisors").json()["hypervisors"]
+    assert all(len(h["id"]) == 36 for h in hypervisors)
+    name = hypervisors[0]["hypervisor_hostname"]
+    found = admin60.get("/os-hypervisors", params={"hypervisor_hostname_pattern": name,
+                                                   "with_servers": "true"})
+    assert [h["hypervisor_hostname"] for h in found.json()["hypervisors"]] == [name]
+    assert admin60.get("/os-hypervisors", params={
+        "hypervisor_hostname_pattern": name, "limit": 1}).status_code == 400
+    assert admin60.get(f"/os-hypervisors/{name}/search").status_code == 404
+    shown = admin60.get(f"/os-hypervisors/{hypervisors[0]['id']}").json()["hypervisor"]
+    assert shown["service"]["id"] == next(
+        s["id"] for s in services if s["host"] == shown["service"]["host"])
+    assert admin60.get("/os-hypervisors/1").status_code == 400
+
+
+def test_aggregates_usage_and_images_of_servers(admin60: httpx.Client, demo60: httpx.Client,
+                                                image: str) -> None:
+    made = admin60.post("/os-aggregates", json={"aggregate": {"name": unique("agg")}})
+    aggregate = made.json()["aggregate"]
+    assert len(aggregate["uuid"]) == 36
+    old = admin60.get(f"/os-aggregates/{aggregate['id']}", headers=at(admin60, "2.40"))
+    assert "uuid" not in old.json()["aggregate"]
+    admin60.delete(f"/os-aggregates/{aggregate['id']}")
+    usage = admin60.get("/os-simple-tenant-usage", params={
+        "start": "2000-01-01T00:00:00", "limit": 1, "detailed": 1}).json()
+    assert sum(len(u["server_usages"]) for u in usage["tenant_usages"]) == 1
+    marker = usage["tenant_usages"][0]["server_usages"][0]["instance_id"]
+    assert f"marker={marker}" in usage["tenant_usages_links"][0]["href"]
+    server = create_server(demo60, image, name=unique("mv"))
+    wait_status(demo60, server["id"], {"ACTIVE"})
+    snapshot = demo60.post(f"/servers/{server['id']}/action",
+                           json={"createImage": {"name": unique("img")}})
+    assert snapshot.status_code == 202 and "Location" not in snapshot.headers
+    assert len(snapshot.json()["image_id"]) == 36  # 2.45: in the body
+    while demo60.get(f"/servers/{server['id']}").json()["server"]["OS-EXT-STS:task_state"]:
+        time.sleep(0.05)
+    old_style = demo60.post(f"/servers/{server['id']}/action", headers=at(demo60, "2.44"),
+                            json={"createImage": {"name": unique("img")}})
+    assert old_style.status_code == 202 and "/images/" in old_style.headers["Location"]
+    demo60.delete(f"/servers/{server['id']}")
