@@ -228,3 +228,129 @@ def test_aggregates_usage_and_images_of_servers(admin60: httpx.Client, demo60: h
                             json={"createImage": {"name": unique("img")}})
     assert old_style.status_code == 202 and "/images/" in old_style.headers["Location"]
     demo60.delete(f"/servers/{server['id']}")
+
+
+@pytest.fixture()
+def admin75(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with compute_client(cloud, "admin", "2.75") as client:
+        yield client
+
+
+@pytest.fixture()
+def demo75(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with compute_client(cloud, "demo", "2.75") as client:
+        yield client
+
+
+def test_groups_with_rules_and_servers_naming_theirs(demo75: httpx.Client,
+                                                     image: str) -> None:
+    refused = demo75.post("/os-server-groups", json={"server_group": {
+        "name": unique("g"), "policy": "affinity", "rules": {"max_server_per_host": 2}}})
+    assert refused.status_code == 400
+    old_style = demo75.post("/os-server-groups", json={"server_group": {
+        "name": unique("g"), "policies": ["anti-affinity"]}})
+    assert old_style.status_code == 400  # 2.64 takes one policy
+    group = demo75.post("/os-server-groups", json={"server_group": {
+        "name": unique("g"), "policy": "anti-affinity",
+        "rules": {"max_server_per_host": 2}}}).json()["server_group"]
+    assert (group["policy"], group["rules"]) == ("anti-affinity", {"max_server_per_host": 2})
+    assert "policies" not in group and "metadata" not in group
+    made = demo75.post("/servers", json={
+        "server": {"name": unique("grouped"), "imageRef": image, "flavorRef": "42",
+                   "networks": "none"}, "os:scheduler_hints": {"group": group["id"]}})
+    server_id = made.json()["server"]["id"]
+    shown = wait_status(demo75, server_id, {"ACTIVE"})
+    assert shown["server_groups"] == [group["id"]]
+    listed = demo75.get("/servers/detail", params={"name": shown["name"]}).json()["servers"]
+    assert "server_groups" not in listed[0]  # only a single server's answer names them
+    demo75.delete(f"/servers/{server_id}")
+
+
+def test_lock_reasons_sorting_and_unknown_parameters(demo75: httpx.Client,
+                                                     image: str) -> None:
+    prefix = unique("sort")
+    ids = [create_server(demo75, image, name=f"{prefix}-{n}")["id"] for n in "bca"]
+    for server_id in ids:
+        wait_status(demo75, server_id, {"ACTIVE"})
+    assert demo75.post(f"/servers/{ids[0]}/action", json={
+        "lock": {"locked_reason": "audit"}}).status_code == 202
+    shown = demo75.get(f"/servers/{ids[0]}").json()["server"]
+    assert (shown["locked"], shown["locked_reason"]) == (True, "audit")
+    locked = demo75.get("/servers", params={"locked": "true", "name": prefix}).json()
+    assert [s["id"] for s in locked["servers"]] == [ids[0]]
+    ordered = demo75.get("/servers/detail", params={
+        "name": prefix, "sort_key": "display_name", "sort_dir": "asc"}).json()["servers"]
+    assert [s["name"] for s in ordered] == [f"{prefix}-{n}" for n in "abc"]
+    assert demo75.get("/servers", params={"sort_key": "host"}).status_code == 403
+    assert demo75.get("/servers", params={"sort_key": "vcpus"}).status_code == 400
+    assert demo75.get("/servers", params={"sort_key": "vcpus"},
+                      headers=at(demo75, "2.74")).status_code == 200  # ignored before 2.75
+    assert demo75.get("/servers", params={"nonsense": "1"}).status_code == 400
+    since = shown["updated"]
+    assert demo75.get("/servers", params={"changes-since": since,
+                                          "changes-before": "2000-01-01T00:00:00Z"}
+                      ).status_code == 400
+    demo75.post(f"/servers/{ids[0]}/action", json={"unlock": None})
+    for server_id in ids:
+        demo75.delete(f"/servers/{server_id}")
+
+
+def test_trusted_certificates_and_event_hosts(admin75: httpx.Client, demo75: httpx.Client,
+                                              image: str) -> None:
+    made = create_server(demo75, image, name=unique("certs"),
+                         trusted_image_certificates=["cert-1", "cert-2"])
+    shown = wait_status(demo75, made["id"], {"ACTIVE"})
+    assert shown["trusted_image_certificates"] == ["cert-1", "cert-2"]
+    rebuilt = demo75.post(f"/servers/{made['id']}/action", json={"rebuild": {
+        "imageRef": image, "trusted_image_certificates": None}})
+    assert rebuilt.json()["server"]["trusted_image_certificates"] is None
+    wait_status(demo75, made["id"], {"ACTIVE"})
+    create = demo75.get(f"/servers/{made['id']}/os-instance-actions").json()[
+        "instanceActions"][-1]
+    path = f"/servers/{made['id']}/os-instance-actions/{create['request_id']}"
+    build = "compute__do_build_and_run_instance"
+    member = next(e for e in demo75.get(path).json()["instanceAction"]["events"]
+                  if e["event"] == build)
+    admin = next(e for e in admin75.get(path).json()["instanceAction"]["events"]
+                 if e["event"] == build)
+    assert "host" not in member and len(member["hostId"]) == 56
+    host = admin75.get(f"/servers/{made['id']}").json()["server"]["OS-EXT-SRV-ATTR:host"]
+    assert admin["host"] == host and admin["hostId"] == member["hostId"]
+    demo75.delete(f"/servers/{made['id']}")
+
+
+def test_a_requested_host_and_the_2_75_shapes(admin75: httpx.Client, demo75: httpx.Client,
+                                             image: str) -> None:
+    hosts = [h["hypervisor_hostname"] for h in admin75.get("/os-hypervisors").json()[
+        "hypervisors"]]
+    body = {"name": unique("placed"), "imageRef": image, "flavorRef": "42",
+            "networks": "none", "host": hosts[-1]}
+    assert demo75.post("/servers", json={"server": body}).status_code == 403
+    assert admin75.post("/servers", json={"server": {**body, "host": "nowhere"}}
+                        ).status_code == 400
+    made = admin75.post("/servers", json={"server": body})
+    assert made.status_code == 202, made.text
+    shown = wait_status(admin75, made.json()["server"]["id"], {"ACTIVE"})
+    assert shown["OS-EXT-SRV-ATTR:host"] == hosts[-1]
+    admin75.delete(f"/servers/{shown['id']}")
+    assert admin75.get("/flavors/42").json()["flavor"]["swap"] == 0
+    assert admin75.get("/flavors/42", headers=at(admin75, "2.74")).json()["flavor"][
+        "swap"] == ""
+    listed = admin75.get("/os-hypervisors", params={"with_servers": "true"}).json()
+    assert all(isinstance(h["servers"], list) for h in listed["hypervisors"])
+
+
+def test_device_tags_show_on_interfaces_and_volumes(cloud: RunningCloud,
+                                                    demo75: httpx.Client,
+                                                    image: str) -> None:
+    private = network_id(cloud, "private", "demo")
+    made = create_server(demo75, image, name=unique("tags"),
+                         networks=[{"uuid": private, "tag": "eth-front"}])
+    wait_status(demo75, made["id"], {"ACTIVE"})
+    interfaces = demo75.get(f"/servers/{made['id']}/os-interface").json()[
+        "interfaceAttachments"]
+    assert [i["tag"] for i in interfaces] == ["eth-front"]
+    old = demo75.get(f"/servers/{made['id']}/os-interface",
+                     headers=at(demo75, "2.69")).json()["interfaceAttachments"]
+    assert "tag" not in old[0]
+    demo75.delete(f"/servers/{made['id']}")

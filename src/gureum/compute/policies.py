@@ -20,6 +20,7 @@ def _rules(check: str, *names: str) -> list[Rule]:
 RULES = [
     Rule("context_is_admin", ADMIN),
     Rule("admin_api", ADMIN),
+    Rule("compute:servers:create:requested_destination", ADMIN),  # 2.74's host, node
     # servers
     *_rules(READER, "servers:index", "servers:detail", "servers:show",
             "os-instance-actions:list", "os-instance-actions:show",
@@ -77,7 +78,8 @@ RULES += _rules(MEMBER, "server-metadata:create", "server-metadata:update",
 RULES += [Rule(P + "os-simple-tenant-usage:list", ADMIN),
           Rule(P + "os-simple-tenant-usage:show", READER)]
 RULES += _rules(READER, "os-volumes-attachments:index", "os-volumes-attachments:show")
-RULES += _rules(MEMBER, "servers:create_image", "servers:rebuild")
+RULES += _rules(MEMBER, "servers:create_image", "servers:rebuild",
+                "servers:rebuild:trusted_certs")
 RULES += _rules(MEMBER, "os-volumes-attachments:create", "os-volumes-attachments:delete")
 RULES += _rules(READER, "os-attach-interfaces:list", "os-attach-interfaces:show")
 RULES += _rules(MEMBER, "os-attach-interfaces:create", "os-attach-interfaces:delete")

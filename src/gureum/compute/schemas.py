@@ -63,6 +63,10 @@ def _networks(tagged: bool, auto: bool) -> dict[str, Any]:
 
 
 _SERVER_TAGS = {"type": "array", "items": TAG, "maxItems": 50}
+TRUSTED_CERTS = {"type": ["array", "null"], "minItems": 1, "maxItems": 50,
+                 "uniqueItems": True, "items": {"type": "string", "minLength": 1}}
+_HOST_NAME = {"type": "string", "minLength": 1, "maxLength": 255,
+              "pattern": "^[a-zA-Z0-9-._]*$"}
 CREATE_SERVER = {
     "2.1": _server_create(_networks(False, False), []),
     "2.19": _server_create(_networks(False, False), [], description=DESCRIPTION),
@@ -72,6 +76,13 @@ CREATE_SERVER = {
     # 2.52: tags given at create
     "2.52": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
                            tags=_SERVER_TAGS),
+    # 2.63: certificates the image's signature must chain to
+    "2.63": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
+                           tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS),
+    # 2.74: a host or node asked for (the scheduler still checks it)
+    "2.74": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
+                           tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS,
+                           host=_HOST_NAME, hypervisor_hostname=_HOST_NAME),
 }
 
 
@@ -187,6 +198,8 @@ _REBUILD_254 = {**_REBUILD, "properties": {**_REBUILD["properties"], "key_name":
 _REBUILD_257 = {**_REBUILD_254, "properties": {
     **{k: v for k, v in _REBUILD_254["properties"].items() if k != "personality"},
     "user_data": {"type": ["string", "null"], "maxLength": 65535}}}
+_REBUILD_263 = {**_REBUILD_257, "properties": {**_REBUILD_257["properties"],
+                                               "trusted_image_certificates": TRUSTED_CERTS}}
 # 2.73: a lock may say why
 _LOCK_273 = {"type": ["object", "null"], "properties": {
     "locked_reason": {"type": "string", "minLength": 1, "maxLength": 255}},
@@ -202,7 +215,8 @@ SERVER_ACTION = {
     "2.1": _actions(),
     "2.54": _actions(rebuild=_REBUILD_254),
     "2.57": _actions(rebuild=_REBUILD_257),
-    "2.73": _actions(rebuild=_REBUILD_257, lock=_LOCK_273),
+    "2.63": _actions(rebuild=_REBUILD_263),
+    "2.73": _actions(rebuild=_REBUILD_263, lock=_LOCK_273),
 }
 
 SERVICE_UPDATE = {
@@ -237,13 +251,26 @@ AGGREGATE_ACTION = {"type": "object", "properties": {
             "type": ["string", "null"], "maxLength": 255}},
         "additionalProperties": False}}, "required": ["metadata"]}},
     "minProperties": 1, "maxProperties": 1, "additionalProperties": False}
-CREATE_SERVER_GROUP = {"type": "object", "properties": {"server_group": {
-    "type": "object", "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 255},
-        "policies": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
-            "enum": ["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"]}}},
-    "required": ["name", "policies"], "additionalProperties": False}},
-    "required": ["server_group"], "additionalProperties": False}
+_GROUP_POLICY = {"enum": ["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"]}
+_GROUP_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+CREATE_SERVER_GROUP = {
+    "2.1": {"type": "object", "properties": {"server_group": {
+        "type": "object", "properties": {
+            "name": _GROUP_NAME,
+            "policies": {"type": "array", "minItems": 1, "maxItems": 1,
+                         "items": _GROUP_POLICY}},
+        "required": ["name", "policies"], "additionalProperties": False}},
+        "required": ["server_group"], "additionalProperties": False},
+    # 2.64: one policy, and rules for it
+    "2.64": {"type": "object", "properties": {"server_group": {
+        "type": "object", "properties": {
+            "name": _GROUP_NAME, "policy": _GROUP_POLICY,
+            "rules": {"type": "object", "properties": {"max_server_per_host": {
+                "type": ["integer", "string"], "pattern": "^[0-9]*$", "minimum": 1}},
+                "additionalProperties": False}},
+        "required": ["name", "policy"], "additionalProperties": False}},
+        "required": ["server_group"], "additionalProperties": False},
+}
 
 _QUOTA_VALUE = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1}
 _QUOTA_NAMES = ("instances", "cores", "ram", "key_pairs", "metadata_items", "server_groups",

@@ -59,9 +59,11 @@ def links(base: str, collection: str, item_id: str) -> list[dict[str, str]]:
 
 def host_id(row: Server) -> str:
     """nova's hostId: the host, hashed with the project, so projects cannot compare."""
-    if not row.host:
-        return ""
-    return hashlib.sha224(f"{row.project_id}{row.host}".encode()).hexdigest()
+    return hashed_host(row.project_id, row.host)
+
+
+def hashed_host(project_id: str, host: str | None) -> str:
+    return hashlib.sha224(f"{project_id}{host}".encode()).hexdigest() if host else ""
 
 
 def server_summary(row: Server, base: str) -> dict[str, Any]:
@@ -115,6 +117,10 @@ def server(row: Server, base: str, version: tuple[int, int], *, admin: bool,
         body["flavor"] = embedded_flavor(row.flavor, extra_specs)
     if version >= (2, 9):
         body["locked"] = row.locked
+    if version >= (2, 63):
+        body["trusted_image_certificates"] = row.system_metadata.get("trusted_certs")
+    if version >= (2, 73):
+        body["locked_reason"] = row.locked_reason
     if version >= (2, 16) and host_status is not None:
         body["host_status"] = host_status
     if version >= (2, 19):
@@ -155,7 +161,9 @@ def flavor(row: Flavor, base: str, version: tuple[int, int], *, detail: bool = T
     if not detail:
         return body
     body.update({"ram": row.memory_mb, "disk": row.root_gb, "vcpus": row.vcpus,
-                 "swap": row.swap or "", "rxtx_factor": row.rxtx_factor,
+                 # no swap was "" until 2.75 made it 0
+                 "swap": row.swap if row.swap or version >= (2, 75) else "",
+                 "rxtx_factor": row.rxtx_factor,
                  "OS-FLV-EXT-DATA:ephemeral": row.ephemeral_gb,
                  "OS-FLV-DISABLED:disabled": row.disabled,
                  "os-flavor-access:is_public": row.is_public})
@@ -187,11 +195,18 @@ def instance_action(row: InstanceAction, version: tuple[int, int]) -> dict[str, 
     return body
 
 
-def action_event(row: InstanceActionEvent, traceback: bool) -> dict[str, Any]:
+def action_event(row: InstanceActionEvent, version: tuple[int, int], project_id: str,
+                 admin: bool) -> dict[str, Any]:
+    """An action's event; its traceback and (2.62) its host for admins, the host hashed
+    with the project (as a server's hostId) for everyone."""
     body = {"event": row.event, "start_time": iso_micro(row.start_time),
             "finish_time": iso_micro(row.finish_time), "result": row.result}
-    if traceback:
+    if admin:
         body["traceback"] = row.traceback
+    if version >= (2, 62):
+        body["hostId"] = hashed_host(project_id, row.host)
+        if admin:
+            body["host"] = row.host or ""
     return body
 
 
@@ -248,14 +263,20 @@ def aggregate(row: Aggregate, hosts: list[str], version: tuple[int, int]) -> dic
 
 def server_group(row: ServerGroup, members: list[str], version: tuple[int, int],
                  ) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": row.id, "name": row.name, "policies": [row.policy],
-                            "members": members, "metadata": {}}
+    body: dict[str, Any] = {"id": row.id, "name": row.name, "members": members}
+    if version >= (2, 64):  # one policy and its rules, no metadata
+        body.update({"policy": row.policy, "rules": dict(row.rules)})
+    else:
+        body.update({"policies": [row.policy], "metadata": {}})
     if version >= (2, 13):
         body.update({"project_id": row.project_id, "user_id": row.user_id})
     return body
 
 
-def volume_attachment(row: VolumeAttachment) -> dict[str, Any]:
-    """As nova shows it up to 2.69 (the attachment's id is the volume's)."""
-    return {"id": row.volume_id, "serverId": row.server_id, "volumeId": row.volume_id,
-            "device": row.device_name}
+def volume_attachment(row: VolumeAttachment, version: tuple[int, int]) -> dict[str, Any]:
+    """As nova shows it (the attachment's id is the volume's); its tag from 2.70."""
+    body: dict[str, Any] = {"id": row.volume_id, "serverId": row.server_id,
+                            "volumeId": row.volume_id, "device": row.device_name}
+    if version >= (2, 70):
+        body["tag"] = row.tag
+    return body

@@ -56,8 +56,10 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
     elif name == "rebuild":
         if "description" in argument and version(req) < (2, 19):
             raise errors.InvalidInput(reason="description needs microversion 2.19")
+        if argument.get("trusted_image_certificates"):
+            req.enforce(P + "servers:rebuild:trusted_certs", target)
         row = await manager.rebuild_server(req.context, server_id, argument)
-        body = (await render(req, manager, [row]))[0]
+        body = (await render(req, manager, [row], one=True))[0]
         body["adminPass"] = argument.get("adminPass") or secrets.token_urlsafe(9)
         return json_response({"server": body}, 202)
     elif name == "createImage":
@@ -113,6 +115,9 @@ async def list_instance_actions(req: Request, manager: ComputeManager) -> dict[s
     if req.query.get("changes-since"):
         since = parse_time(req.query["changes-since"], "changes-since")
         rows = [r for r in rows if r.updated_at >= since]
+    if req.query.get("changes-before") and version(req) >= (2, 66):
+        before = parse_time(req.query["changes-before"], "changes-before")
+        rows = [r for r in rows if r.updated_at <= before]
     wanted = page(req)
     if wanted.marker is not None:
         ids = [r.request_id for r in rows]
@@ -135,5 +140,6 @@ async def show_instance_action(req: Request, manager: ComputeManager) -> dict[st
     # events are for admins (with their tracebacks); from 2.51 for everyone (without)
     admin = req.allowed(P + "os-instance-actions:events", {"project_id": row.project_id})
     if admin or version(req) >= (2, 51):
-        body["events"] = [views.action_event(e, traceback=admin) for e in events]
+        body["events"] = [views.action_event(e, version(req), row.project_id, admin)
+                          for e in events]
     return {"instanceAction": body}

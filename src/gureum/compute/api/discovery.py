@@ -11,9 +11,9 @@ from gureum.core.api import Request, Router, json_response
 
 router = Router()
 MIN_VERSION = "2.1"
-# Every behaviour change up to 2.60 is implemented for the APIs served (2.60: volumes
-# attached to several servers); nothing above is claimed.
-MAX_VERSION = "2.60"
+# Every behaviour change up to 2.75 is implemented for the APIs served (2.75: unknown
+# query parameters refused, swap 0); nothing above is claimed.
+MAX_VERSION = "2.75"
 UPDATED = "2013-07-23T11:33:21Z"
 
 

@@ -61,13 +61,13 @@ async def _listed(req: Request, manager: ComputeManager, detail: bool) -> dict[s
 async def _with_servers(req: Request, manager: ComputeManager, pairs: list[Pair],
                         items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each hypervisor's servers when with_servers is asked (2.53), as nova lists them
-    (none: no key)."""
+    (none: no key, until 2.75 made it an empty list)."""
     wanted = req.query.get("with_servers", "false")
     if version(req) < (2, 53) or not truthy(wanted):
         return items
     for item, (node, _) in zip(items, pairs, strict=True):
         servers = await manager.hypervisor_servers(node.host)
-        if servers:
+        if servers or version(req) >= (2, 75):
             item["servers"] = [{"uuid": s.id, "name": views.instance_name(s)}
                                for s in servers]
     return items

@@ -19,11 +19,16 @@ SOFT = ("soft-affinity", "soft-anti-affinity")
 @router.post("", schema=schemas.CREATE_SERVER_GROUP, policy=P + "create")
 async def create_group(req: Request, manager: ComputeManager) -> dict[str, Any]:
     spec = req.body["server_group"]
-    (policy,) = spec["policies"]
+    (policy,) = spec["policies"] if "policies" in spec else (spec["policy"],)
     if policy in SOFT and version(req) < (2, 15):
         raise errors.InvalidInput(reason=f"Invalid policy {policy}: soft policies need "
                                   "microversion 2.15")
-    row = await manager.create_group(req.context, spec["name"], policy)
+    rules = {k: int(v) for k, v in (spec.get("rules") or {}).items()}
+    if rules and policy != "anti-affinity":
+        raise errors.InvalidInput(reason="Only anti-affinity policy supports rules.")
+    if any(v < 1 for v in rules.values()):
+        raise errors.InvalidInput(reason="max_server_per_host must be 1 or more")
+    row = await manager.create_group(req.context, spec["name"], policy, rules)
     return {"server_group": views.server_group(row, [], version(req))}
 
 

@@ -12,6 +12,7 @@ from gureum.compute.manager import ComputeManager, is_admin
 from gureum.compute.manager.servers import ServerQuery, parse_time
 from gureum.compute.models import Server
 from gureum.core.api import Request, Router, json_response
+from gureum.core.errors import Forbidden
 
 router = Router("/v2.1/servers")
 # the filters every user may pass (nova drops the rest for non-admins)
@@ -20,6 +21,34 @@ USER_FILTERS = {"name", "status", "image", "flavor", "ip", "ip6", "changes-since
                 "not-tags-any"}
 ADMIN_FILTERS = {"host", "node", "project_id", "tenant_id", "user_id", "deleted",
                  "vm_state", "task_state", "availability_zone"}
+# nova's sort keys → columns; keys nova takes but ignores (from 2.75 it refuses them)
+SORT_KEYS = {
+    "access_ip_v4": "access_ipv4", "access_ip_v6": "access_ipv6",
+    "availability_zone": "availability_zone", "config_drive": "config_drive",
+    "created_at": "created_at", "display_description": "description",
+    "display_name": "name", "host": "host", "hostname": "hostname", "image_ref": "image_ref",
+    "instance_type_id": "flavor_id", "key_name": "key_name", "launch_index": "launch_index",
+    "launched_at": "launched_at", "locked_by": "locked_by", "node": "node",
+    "power_state": "power_state", "progress": "progress", "project_id": "project_id",
+    "task_state": "task_state", "terminated_at": "terminated_at", "updated_at": "updated_at",
+    "user_id": "user_id", "uuid": "id", "vm_state": "vm_state",
+    # one value for every server here: a sort by them orders nothing
+    "auto_disk_config": "", "kernel_id": "", "ramdisk_id": "", "root_device_name": ""}
+IGNORED_SORT_KEYS = {
+    "architecture", "cell_name", "cleaned", "default_ephemeral_device",
+    "default_swap_device", "deleted", "deleted_at", "disable_terminate", "ephemeral_gb",
+    "ephemeral_key_uuid", "id", "key_data", "launched_on", "locked", "memory_mb", "os_type",
+    "reservation_id", "root_gb", "shutdown_terminate", "user_data", "vcpus", "vm_mode"}
+ADMIN_SORT_KEYS = {"host", "node"}
+# every query parameter nova's list takes (from 2.75 others are refused)
+KNOWN_QUERY = USER_FILTERS | ADMIN_FILTERS | set(SORT_KEYS) | {
+    "limit", "marker", "sort_key", "sort_dir", "all_tenants", "soft_deleted", "locked",
+    "image_ref", "launch_index", "kernel_id", "ramdisk_id", "hostname", "key_name",
+    "power_state", "launched_at", "terminated_at", "display_name", "description",
+    "display_description", "locked_by", "uuid", "root_device_name", "config_drive",
+    "access_ip_v4", "access_ip_v6", "auto_disk_config", "progress", "created_at",
+    "block_device_mapping", "services", "metadata", "system_metadata", "info_cache",
+    "security_groups", "pci_devices"}
 
 
 @router.post("", status=202, schema=schemas.CREATE_SERVER, policy="os_compute_api:servers:create")
@@ -28,6 +57,12 @@ async def create_server(req: Request, manager: ComputeManager) -> Response:
     hints = req.body.get("os:scheduler_hints") or req.body.get("OS-SCH-HNT:scheduler_hints")
     if hints:
         spec["os:scheduler_hints"] = hints
+    if spec.get("host") or spec.get("hypervisor_hostname"):
+        req.enforce("compute:servers:create:requested_destination",
+                    {"project_id": req.context.project_id})
+    if spec.get("trusted_image_certificates"):
+        req.enforce("os_compute_api:servers:create:trusted_certs",
+                    {"project_id": req.context.project_id})
     if spec.get("networks") is not None and spec["networks"] not in ("auto", "none"):
         req.enforce("os_compute_api:servers:create:attach_network",
                     {"project_id": req.context.project_id})
@@ -47,14 +82,56 @@ def _query(req: Request) -> ServerQuery:
     admin = is_admin(req.context)
     allowed = USER_FILTERS | (ADMIN_FILTERS if admin else set())
     filters: dict[str, Any] = {k: v for k, v in req.query.items() if k in allowed}
+    if version(req) < (2, 66):
+        filters.pop("changes-before", None)
+    if version(req) >= (2, 73) and "locked" in req.query:  # 2.73: locked or not
+        value = req.query["locked"].lower()
+        if value not in ("true", "false", "1", "0", "yes", "no"):
+            raise errors.InvalidInput(reason=f"Unrecognized value '{req.query['locked']}', "
+                                      "acceptable values are 'true' or 'false'")
+        filters["locked"] = value in ("true", "1", "yes")
     for key in ("changes-since", "changes-before"):
         if key in filters:
             filters[key] = parse_time(filters[key], key)
+    if "changes-before" in filters and filters["changes-before"] < filters.get(
+            "changes-since", filters["changes-before"]):
+        raise errors.InvalidInput(reason="The value of changes-since must be less than or "
+                                  "equal to changes-before.")
     listing = page(req)
     return ServerQuery(filters=filters, limit=listing.limit, marker=listing.marker,
+                       sort=_sort(req, admin),
                        # a bare ?all_tenants counts, as in nova
                        all_tenants=req.query.get("all_tenants") == ""
                        or truthy(req.query.get("all_tenants", "false")))
+
+
+def _sort(req: Request, admin: bool) -> tuple[tuple[str, str], ...]:
+    """sort_key and sort_dir pairs (a missing direction is desc, as nova's)."""
+    at = version(req)
+    if at >= (2, 75):
+        unknown = set(req.query) - KNOWN_QUERY
+        if unknown:
+            raise errors.InvalidInput(reason="Invalid input for query parameters "
+                                      f"{', '.join(sorted(unknown))}.")
+    keys = req.raw.query_params.getlist("sort_key")
+    dirs = req.raw.query_params.getlist("sort_dir")
+    ignored = IGNORED_SORT_KEYS - ({"locked"} if at >= (2, 73) else set())
+    sort: list[tuple[str, str]] = []
+    for index, key in enumerate(keys):
+        direction = dirs[index] if index < len(dirs) else "desc"
+        if direction not in ("asc", "desc"):
+            raise errors.InvalidInput(reason=f"Invalid sort direction {direction}")
+        if key == "locked" and at >= (2, 73):
+            sort.append(("locked", direction))
+        elif key in ignored and at < (2, 75):
+            continue
+        elif key not in SORT_KEYS:
+            raise errors.InvalidInput(reason=f"Invalid sort key {key}")
+        elif key in ADMIN_SORT_KEYS and not admin:
+            raise Forbidden(f"Only administrators can sort servers by {key}")
+        elif SORT_KEYS[key]:
+            sort.append((SORT_KEYS[key], direction))
+    return tuple(sort)
 
 
 async def _list(req: Request, manager: ComputeManager, scope: str) -> list[Server]:
@@ -85,7 +162,9 @@ async def list_servers_detail(req: Request, manager: ComputeManager) -> dict[str
 
 
 async def render(req: Request, manager: ComputeManager, rows: list[Server],
-                 ) -> list[dict[str, Any]]:
+                 one: bool = False) -> list[dict[str, Any]]:
+    """Servers as the request's microversion shows them; `one`: a single server's answer
+    (show, update, rebuild), which from 2.71 names its server groups."""
     at = version(req)
     admin = req.allowed("os_compute_api:os-extended-server-attributes",
                         {"project_id": req.context.project_id})
@@ -97,16 +176,20 @@ async def render(req: Request, manager: ComputeManager, rows: list[Server],
     volumes = await manager.server_volumes([r.id for r in rows])
     extra_specs = at >= (2, 47) and req.allowed("os_compute_api:os-flavor-extra-specs:index",
                                                 {"project_id": req.context.project_id})
-    return [views.server(r, base(req), at, admin=admin, tags=tags.get(r.id),
-                         host_status=None if states is None else states.get(r.host or "", ""),
-                         volumes=volumes[r.id], extra_specs=extra_specs)
-            for r in rows]
+    items = [views.server(r, base(req), at, admin=admin, tags=tags.get(r.id),
+                          host_status=None if states is None else states.get(r.host or "", ""),
+                          volumes=volumes[r.id], extra_specs=extra_specs)
+             for r in rows]
+    if one and at >= (2, 71):
+        for item in items:
+            item["server_groups"] = await manager.groups_of(item["id"])
+    return items
 
 
 @router.get("/{server_id}", policy="os_compute_api:servers:show", target=server_target)
 async def show_server(req: Request, manager: ComputeManager) -> dict[str, Any]:
     row = await manager.show_server(req.context, req.params["server_id"])
-    return {"server": (await render(req, manager, [row]))[0]}
+    return {"server": (await render(req, manager, [row], one=True))[0]}
 
 
 @router.put("/{server_id}", schema=schemas.UPDATE_SERVER,
@@ -114,7 +197,7 @@ async def show_server(req: Request, manager: ComputeManager) -> dict[str, Any]:
 async def update_server(req: Request, manager: ComputeManager) -> dict[str, Any]:
     row = await manager.update_server(req.context, req.params["server_id"],
                                       req.body["server"])
-    return {"server": (await render(req, manager, [row]))[0]}
+    return {"server": (await render(req, manager, [row], one=True))[0]}
 
 
 @router.delete("/{server_id}", status=204, policy="os_compute_api:servers:delete",

@@ -18,14 +18,14 @@ P = "os_compute_api:os-volumes-attachments:"
 @router.get("", policy=P + "index", target=server_target)
 async def list_attachments(req: Request, manager: ComputeManager) -> dict[str, Any]:
     rows = await manager.list_volume_attachments(req.context, req.params["server_id"])
-    return {"volumeAttachments": [views.volume_attachment(r) for r in rows]}
+    return {"volumeAttachments": [views.volume_attachment(r, version(req)) for r in rows]}
 
 
 @router.get("/{volume_id}", policy=P + "show", target=server_target)
 async def show_attachment(req: Request, manager: ComputeManager) -> dict[str, Any]:
     row = await manager.show_volume_attachment(req.context, req.params["server_id"],
                                                req.params["volume_id"])
-    return {"volumeAttachment": views.volume_attachment(row)}
+    return {"volumeAttachment": views.volume_attachment(row, version(req))}
 
 
 @router.post("", schema=schemas.ATTACH_VOLUME, policy=P + "create", target=server_target)
@@ -34,7 +34,7 @@ async def attach_volume(req: Request, manager: ComputeManager) -> dict[str, Any]
     row = await manager.attach_volume(req.context, req.params["server_id"],
                                       spec["volumeId"], spec.get("device"), spec.get("tag"),
                                       multiattach=version(req) >= (2, 60))
-    return {"volumeAttachment": views.volume_attachment(row)}
+    return {"volumeAttachment": views.volume_attachment(row, version(req))}
 
 
 @router.delete("/{volume_id}", status=202, policy=P + "delete", target=server_target)

@@ -97,7 +97,8 @@ class Builds(ConductorBase):
             tried = [*row.tried_hosts, host]
             retry = (len(tried) < self.settings.scheduler_max_attempts
                      and row.task_state != "deleting"
-                     and not row.system_metadata.get("forced_host"))
+                     and not row.system_metadata.get("forced_host")
+                     and not row.system_metadata.get("requested_host"))
             now = utcnow()
             if retry:
                 row.host, row.node, row.tried_hosts = None, None, tried

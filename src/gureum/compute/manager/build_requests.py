@@ -18,7 +18,7 @@ from gureum.compute import errors
 from gureum.compute.drivers.fake import BEHAVIOUR_KEY
 from gureum.compute.manager.base import ManagerBase, is_admin
 from gureum.compute.manager.quotas import Quotas
-from gureum.compute.models import Aggregate, ComputeService, Flavor, Keypair
+from gureum.compute.models import Aggregate, ComputeNode, ComputeService, Flavor, Keypair
 from gureum.core.context import RequestContext
 from gureum.core.errors import Forbidden
 
@@ -41,6 +41,7 @@ class BuildRequest:
     key_data: str | None = None
     zone: str | None = None
     forced_host: str | None = None
+    requested_host: str | None = None  # 2.74: asked for, and still checked
 
 
 def root_image(spec: dict[str, Any]) -> str:
@@ -107,7 +108,27 @@ class BuildRequests(Quotas, ManagerBase):
                        await self.metadata_items_limit(context.project_id or ""))
         request.zone, request.forced_host = await self._zone(
             context, spec.get("availability_zone"))
+        if spec.get("host") or spec.get("hypervisor_hostname"):
+            request.requested_host = await self._requested_host(context, request, spec)
         return request
+
+    async def _requested_host(self, context: RequestContext, request: BuildRequest,
+                              spec: dict[str, Any]) -> str:
+        """2.74: a compute host (or node: ours are one each) asked for by an admin."""
+        if request.forced_host is not None:
+            raise errors.InvalidInput(reason="The requested availability zone contains ':' "
+                                      "which is not allowed with host or "
+                                      "hypervisor_hostname")
+        host, node = spec.get("host"), spec.get("hypervisor_hostname")
+        async with self.db.session() as session:
+            nodes = {n.hypervisor_hostname: n.host for n in await session.scalars(
+                select(ComputeNode))}
+        if node is not None and (node not in nodes or host not in (None, nodes[node])):
+            raise errors.InvalidInput(reason=f"Compute host {host or ''} with node {node} "
+                                      "could not be found.")
+        if host is not None and host not in nodes.values():
+            raise errors.InvalidInput(reason=f"Compute host {host} could not be found.")
+        return str(host or nodes[str(node)])
 
     async def _image(self, context: RequestContext, image_id: str, flavor: Flavor,
                      ) -> dict[str, Any]:

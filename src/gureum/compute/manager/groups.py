@@ -13,6 +13,12 @@ from gureum.core.context import RequestContext
 
 
 class Groups(Quotas, ManagerBase):
+    async def groups_of(self, server_id: str) -> list[str]:
+        """The server groups the server is in (2.71 shows them)."""
+        async with self.db.session() as session:
+            return list(await session.scalars(select(ServerGroupMember.group_id).where(
+                ServerGroupMember.server_id == server_id)))
+
     async def create_group(self, context: RequestContext, name: str, policy: str,
                            rules: dict[str, int] | None = None) -> ServerGroup:
         project_id = context.project_id or ""

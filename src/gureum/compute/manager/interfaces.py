@@ -26,8 +26,10 @@ class Interfaces(BuildRequests):
     async def list_interfaces(self, context: RequestContext, server_id: str,
                               ) -> list[dict[str, Any]]:
         assert self.network is not None
-        await self.show_server(context, server_id)
-        return await self.network.list_ports(device_id=server_id)
+        server = await self.show_server(context, server_id)
+        tags = {p["id"]: p.get("tag") for p in server.ports}  # what the user tagged them
+        return [{**port, "tag": tags.get(port["id"])}
+                for port in await self.network.list_ports(device_id=server_id)]
 
     async def show_interface(self, context: RequestContext, server_id: str, port_id: str,
                              ) -> dict[str, Any]:
@@ -53,7 +55,7 @@ class Interfaces(BuildRequests):
         except RemoteError as exc:
             raise errors.InterfaceAttachFailed(server_id=server_id,
                                                reason=exc.message) from exc
-        return port
+        return {**port, "tag": spec.get("tag")}
 
     async def detach_interface(self, context: RequestContext, server_id: str,
                                port_id: str) -> None:

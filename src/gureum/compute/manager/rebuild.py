@@ -43,6 +43,11 @@ class Rebuilds(BuildRequests):
             values["key_name"] = spec["key_name"]
             values["key_data"] = await self._key(context, spec["key_name"]) \
                 if spec["key_name"] else None
+        if "trusted_image_certificates" in spec:  # 2.63: new ones, or none
+            certs = spec["trusted_image_certificates"]
+            values["system_metadata"] = {
+                **{k: v for k, v in server.system_metadata.items() if k != "trusted_certs"},
+                **({"trusted_certs": certs} if certs else {})}
         if "user_data" in spec:  # 2.57
             check_user_data(spec["user_data"])
             values["user_data"] = spec["user_data"]

@@ -61,6 +61,7 @@ class ServerQuery:
     limit: int | None
     marker: str | None
     all_tenants: bool
+    sort: tuple[tuple[str, str], ...] = ()  # (column, "asc" or "desc"), nova's keys mapped
 
 
 class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
@@ -139,8 +140,12 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
                 availability_zone=request.zone,
                 key_name=request.key_name, key_data=request.key_data,
                 user_data=spec.get("user_data"), metadata_=dict(spec.get("metadata") or {}),
-                system_metadata={"forced_host": request.forced_host}
-                if request.forced_host else {},
+                system_metadata={
+                    **({"forced_host": request.forced_host} if request.forced_host else {}),
+                    **({"trusted_certs": spec["trusted_image_certificates"]}
+                       if spec.get("trusted_image_certificates") else {}),
+                    **({"requested_host": request.requested_host}
+                       if request.requested_host else {})},
                 # a port can serve only one server: with several, only the first gets it
                 requested_networks=[n for n in networks if index == 0 or "port" not in n],
                 security_groups=request.security_groups or ["default"],
@@ -187,8 +192,10 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
                 stmt = stmt.where(Server.node == filters["node"])
         stmt = self._tag_filters(stmt, filters)
         async with self.db.session() as session:
-            rows = list(await session.scalars(stmt.order_by(Server.created_at.desc(),
-                                                            Server.id.desc())))
+            order = [getattr(getattr(Server, column), direction)()
+                     for column, direction in query.sort]
+            rows = list(await session.scalars(stmt.order_by(
+                *order, Server.created_at.desc(), Server.id.desc())))
         rows = _match_names_and_ips(rows, filters)
         return _page(rows, query.limit, query.marker)
 
@@ -210,6 +217,8 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
             stmt = stmt.where(Server.vm_state == filters["vm_state"])
         if filters.get("task_state"):
             stmt = stmt.where(Server.task_state == filters["task_state"])
+        if "locked" in filters:
+            stmt = stmt.where(Server.locked.is_(filters["locked"]))
         return stmt
 
     @staticmethod

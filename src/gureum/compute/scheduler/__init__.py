@@ -177,6 +177,7 @@ class ComputeScheduler(Reporting):
             + (int(server.flavor.get("swap") or 0) + 1023) // 1024,
             zone=server.requested_zone,
             forced_host=server.system_metadata.get("forced_host"),
+            requested_host=server.system_metadata.get("requested_host"),
             image_properties=dict(server.image.get("properties") or {}),
             extra_specs=dict(server.flavor.get("extra_specs") or {}),
             ignore_hosts=frozenset(server.tried_hosts),

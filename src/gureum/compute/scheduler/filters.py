@@ -33,6 +33,7 @@ class RequestSpec:
     disk_gb: int
     zone: str | None = None
     forced_host: str | None = None
+    requested_host: str | None = None
     image_properties: dict[str, Any] = field(default_factory=dict)
     extra_specs: dict[str, str] = field(default_factory=dict)
     ignore_hosts: frozenset[str] = frozenset()
@@ -70,6 +71,16 @@ class ForcedHostFilter:
 
     def passes(self, host: HostState, spec: RequestSpec) -> bool:
         return spec.forced_host is None or host.host == spec.forced_host
+
+
+class RequestedDestinationFilter:
+    """2.74's host: the only candidate, which every other filter still checks."""
+
+    def applies(self, spec: RequestSpec) -> bool:
+        return spec.requested_host is not None
+
+    def passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return spec.requested_host is None or host.host == spec.requested_host
 
 
 class AvailabilityZoneFilter:
@@ -160,6 +171,7 @@ class ServerGroupAntiAffinityFilter:
 
 
 DEFAULT_FILTERS: tuple[Filter, ...] = (
-    RetryFilter(), ForcedHostFilter(), AvailabilityZoneFilter(), ComputeFilter(),
-    ImagePropertiesFilter(), AggregateInstanceExtraSpecsFilter(), SameHostFilter(),
+    RetryFilter(), ForcedHostFilter(), RequestedDestinationFilter(), AvailabilityZoneFilter(),
+    ComputeFilter(), ImagePropertiesFilter(), AggregateInstanceExtraSpecsFilter(),
+    SameHostFilter(),
     DifferentHostFilter(), ServerGroupAffinityFilter(), ServerGroupAntiAffinityFilter())
