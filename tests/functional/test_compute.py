@@ -15,7 +15,7 @@ def test_version_documents_and_microversion_headers(cloud: RunningCloud,
     assert root.status_code == 200
     version = root.json()["versions"][0]
     assert (version["id"], version["min_version"], version["version"]) == ("v2.1", "2.1",
-                                                                           "2.75")
+                                                                           "2.85")
     legacy = nova.get("/flavors", headers={"OpenStack-API-Version": "",
                                            "X-OpenStack-Nova-API-Version": "2.19"})
     assert legacy.headers["X-OpenStack-Nova-API-Version"] == "2.19"

@@ -354,3 +354,84 @@ def test_device_tags_show_on_interfaces_and_volumes(cloud: RunningCloud,
                      headers=at(demo75, "2.69")).json()["interfaceAttachments"]
     assert "tag" not in old[0]
     demo75.delete(f"/servers/{made['id']}")
+
+
+@pytest.fixture()
+def admin85(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with compute_client(cloud, "admin", "2.85") as client:
+        yield client
+
+
+@pytest.fixture()
+def demo85(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with compute_client(cloud, "demo", "2.85") as client:
+        yield client
+
+
+def test_topology_volumes_kept_and_member_filters(cloud: RunningCloud, demo85: httpx.Client,
+                                                  image: str) -> None:
+    key = unique("key")
+    demo85.post("/os-keypairs", json={"keypair": {"name": key}})
+    made = create_server(demo85, image, name=unique("t"), key_name=key)
+    wait_status(demo85, made["id"], {"ACTIVE"})
+    assert demo85.get(f"/servers/{made['id']}/topology").json() == {
+        "nodes": [], "pagesize_kb": None}
+    assert demo85.get(f"/servers/{made['id']}/topology",
+                      headers=at(demo85, "2.77")).status_code == 404
+    # 2.83: members filter by key name, state and more
+    mine = demo85.get("/servers", params={"key_name": key}).json()["servers"]
+    assert [s["id"] for s in mine] == [made["id"]]
+    other = create_server(demo85, image, name=unique("t"))
+    older = demo85.get("/servers", params={"key_name": key},
+                       headers=at(demo85, "2.82")).json()["servers"]
+    assert other["id"] in [s["id"] for s in older]  # ignored for members before 2.83
+    demo85.delete(f"/servers/{other['id']}")
+    assert demo85.get("/servers", params={"key_name": key, "vm_state": "stopped"}).json()[
+        "servers"] == []
+    with volume_client(cloud, "demo", "3.44") as volumes:
+        volume = volumes.post("/volumes", json={"volume": {"size": 1}}).json()["volume"]
+        wait_for(volumes, f"/volumes/{volume['id']}", "volume", {"available"})
+        attached = demo85.post(f"/servers/{made['id']}/os-volume_attachments", json={
+            "volumeAttachment": {"volumeId": volume["id"], "delete_on_termination": True}})
+        assert attached.json()["volumeAttachment"]["delete_on_termination"] is True
+        wait_for(volumes, f"/volumes/{volume['id']}", "volume", {"in-use"})
+        assert demo85.delete(f"/servers/{made['id']}").status_code == 204
+        deadline = time.monotonic() + 15  # the volume goes with the server
+        while volumes.get(f"/volumes/{volume['id']}").status_code != 404:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+
+
+def test_failed_events_say_why_and_images_are_cached(cloud: RunningCloud,
+                                                     admin85: httpx.Client,
+                                                     image: str) -> None:
+    made = create_server(admin85, image, name=unique("fail"),
+                         metadata={"gureum:fake_behaviour": "spawn_fail"})
+    wait_status(admin85, made["id"], {"ERROR"})
+    create = admin85.get(f"/servers/{made['id']}/os-instance-actions").json()[
+        "instanceActions"][-1]
+    events = admin85.get(f"/servers/{made['id']}/os-instance-actions/"
+                         f"{create['request_id']}").json()["instanceAction"]["events"]
+    failed = [e for e in events if e["result"] == "Error"]
+    assert failed and all("spawn_fail" in e["details"] for e in failed)
+    admin85.delete(f"/servers/{made['id']}")
+    hosts = [h["hypervisor_hostname"] for h in admin85.get("/os-hypervisors").json()[
+        "hypervisors"]]
+    aggregate = admin85.post("/os-aggregates", json={"aggregate": {
+        "name": unique("cache")}}).json()["aggregate"]
+    admin85.post(f"/os-aggregates/{aggregate['id']}/action",
+                 json={"add_host": {"host": hosts[0]}})
+    path = f"/os-aggregates/{aggregate['id']}/images"
+    assert admin85.post(path, json={"cache": [{"id": image}]}, headers=at(
+        admin85, "2.80")).status_code == 404
+    assert admin85.post(path, json={"cache": [{"id": "6d7a4bc2-1c1d-4d4e-9d6f-"
+                                               "0a1b2c3d4e5f"}]}).status_code == 400
+    assert admin85.post(path, json={"cache": [{"id": image}]}).status_code == 202
+    agent = cloud.cloud.compute_agents[hosts[0]]
+    deadline = time.monotonic() + 10
+    while image not in agent.driver.cached_images:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the host did not cache the image"
+        time.sleep(0.05)
+    admin85.post(f"/os-aggregates/{aggregate['id']}/action",
+                 json={"remove_host": {"host": hosts[0]}})
+    admin85.delete(f"/os-aggregates/{aggregate['id']}")

@@ -21,6 +21,8 @@ RULES = [
     Rule("context_is_admin", ADMIN),
     Rule("admin_api", ADMIN),
     Rule("compute:servers:create:requested_destination", ADMIN),  # 2.74's host, node
+    Rule("compute:server:topology:index", READER),
+    Rule("compute:aggregates:images", ADMIN),  # 2.81
     # servers
     *_rules(READER, "servers:index", "servers:detail", "servers:show",
             "os-instance-actions:list", "os-instance-actions:show",
@@ -61,6 +63,7 @@ RULES += _rules(ADMIN, "os-admin-actions:reset_state",
 RULES += _rules(ADMIN, "os-services:list", "os-services:update", "os-services:delete",
                 "os-hypervisors:list", "os-hypervisors:list-detail",
                 "os-hypervisors:statistics", "os-hypervisors:show", "os-hypervisors:search",
+                "os-hypervisors:uptime",
                 "os-hypervisors:servers", "os-availability-zone:detail",
                 "os-aggregates:index", "os-aggregates:create", "os-aggregates:show",
                 "os-aggregates:update", "os-aggregates:delete", "os-aggregates:add_host",

@@ -13,6 +13,10 @@ METADATA = {"type": "object", "maxProperties": 1000,
             "additionalProperties": False}
 UUID = {"type": "string", "format": "uuid"}
 TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
+# 2.90: a hostname of the user's; 2.94: a fully qualified one (as hosts are named)
+HOSTNAME = {"type": "string", "minLength": 2, "maxLength": 63,
+            "pattern": "^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$"}
+FQDN = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}
 NETWORK_ITEM: dict[str, Any] = {"type": "object", "properties": {
     "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
     "fixed_ip": {"type": "string"}}, "additionalProperties": False}
@@ -65,8 +69,6 @@ def _networks(tagged: bool, auto: bool) -> dict[str, Any]:
 _SERVER_TAGS = {"type": "array", "items": TAG, "maxItems": 50}
 TRUSTED_CERTS = {"type": ["array", "null"], "minItems": 1, "maxItems": 50,
                  "uniqueItems": True, "items": {"type": "string", "minLength": 1}}
-_HOST_NAME = {"type": "string", "minLength": 1, "maxLength": 255,
-              "pattern": "^[a-zA-Z0-9-._]*$"}
 CREATE_SERVER = {
     "2.1": _server_create(_networks(False, False), []),
     "2.19": _server_create(_networks(False, False), [], description=DESCRIPTION),
@@ -82,7 +84,14 @@ CREATE_SERVER = {
     # 2.74: a host or node asked for (the scheduler still checks it)
     "2.74": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
                            tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS,
-                           host=_HOST_NAME, hypervisor_hostname=_HOST_NAME),
+                           host=FQDN, hypervisor_hostname=FQDN),
+    "2.90": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
+                           tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS,
+                           host=FQDN, hypervisor_hostname=FQDN,
+                           hostname=HOSTNAME),
+    "2.94": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
+                           tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS,
+                           host=FQDN, hypervisor_hostname=FQDN, hostname=FQDN),
 }
 
 
@@ -96,7 +105,9 @@ def _server_update(**extra: Any) -> dict[str, Any]:
         "additionalProperties": False}
 
 
-UPDATE_SERVER = {"2.1": _server_update(), "2.19": _server_update(description=DESCRIPTION)}
+UPDATE_SERVER = {"2.1": _server_update(), "2.19": _server_update(description=DESCRIPTION),
+                 "2.90": _server_update(description=DESCRIPTION, hostname=HOSTNAME),
+                 "2.94": _server_update(description=DESCRIPTION, hostname=FQDN)}
 
 _FLAVOR = {"type": "object", "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -140,22 +151,25 @@ FLAVOR_ACTION = {"type": "object", "properties": {
                            "required": ["tenant"]}},
     "minProperties": 1, "maxProperties": 1}
 
-_KEYPAIR = {"type": "object", "properties": {
-    "name": {"type": "string", "minLength": 1, "maxLength": 255,
-             "pattern": r"^[a-zA-Z0-9 _.@-]+$"},
-    "public_key": {"type": "string"}}, "required": ["name"], "additionalProperties": False}
+def _keypair(names: str, required: tuple[str, ...] = ("name",), **extra: Any,
+             ) -> dict[str, Any]:
+    return {"type": "object", "properties": {"keypair": {
+        "type": "object", "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": names},
+            "public_key": {"type": "string"}, **extra},
+        "required": list(required), "additionalProperties": False}},
+        "required": ["keypair"], "additionalProperties": False}
+
+
+_KEY_TYPE = {"enum": ["ssh", "x509"]}
+_KEY_NAMES, _KEY_NAMES_292 = r"^[a-zA-Z0-9 _-]+$", r"^[a-zA-Z0-9 _.@-]+$"
 CREATE_KEYPAIR = {
-    "2.1": {"type": "object", "properties": {"keypair": _KEYPAIR}, "required": ["keypair"],
-            "additionalProperties": False},
-    "2.2": {"type": "object", "properties": {"keypair": {
-        **_KEYPAIR, "properties": {**_KEYPAIR["properties"],  # type: ignore[dict-item]
-                                   "type": {"enum": ["ssh", "x509"]}}}},
-        "required": ["keypair"], "additionalProperties": False},
-    "2.10": {"type": "object", "properties": {"keypair": {
-        **_KEYPAIR, "properties": {**_KEYPAIR["properties"],  # type: ignore[dict-item]
-                                   "type": {"enum": ["ssh", "x509"]},
-                                   "user_id": {"type": "string"}}}},
-        "required": ["keypair"], "additionalProperties": False},
+    "2.1": _keypair(_KEY_NAMES),
+    "2.2": _keypair(_KEY_NAMES, type=_KEY_TYPE),
+    "2.10": _keypair(_KEY_NAMES, type=_KEY_TYPE, user_id={"type": "string"}),
+    # 2.92: no more generated keys ('@' and '.' allowed in names)
+    "2.92": _keypair(_KEY_NAMES_292, ("name", "public_key"), type=_KEY_TYPE,
+                     user_id={"type": "string"}),
 }
 
 REPLACE_TAGS = {"type": "object", "properties": {"tags": _SERVER_TAGS}, "required": ["tags"],
@@ -200,6 +214,9 @@ _REBUILD_257 = {**_REBUILD_254, "properties": {
     "user_data": {"type": ["string", "null"], "maxLength": 65535}}}
 _REBUILD_263 = {**_REBUILD_257, "properties": {**_REBUILD_257["properties"],
                                                "trusted_image_certificates": TRUSTED_CERTS}}
+_REBUILD_290 = {**_REBUILD_263, "properties": {**_REBUILD_263["properties"],
+                                               "hostname": HOSTNAME}}
+_REBUILD_294 = {**_REBUILD_263, "properties": {**_REBUILD_263["properties"], "hostname": FQDN}}
 # 2.73: a lock may say why
 _LOCK_273 = {"type": ["object", "null"], "properties": {
     "locked_reason": {"type": "string", "minLength": 1, "maxLength": 255}},
@@ -217,6 +234,8 @@ SERVER_ACTION = {
     "2.57": _actions(rebuild=_REBUILD_257),
     "2.63": _actions(rebuild=_REBUILD_263),
     "2.73": _actions(rebuild=_REBUILD_263, lock=_LOCK_273),
+    "2.90": _actions(rebuild=_REBUILD_290, lock=_LOCK_273),
+    "2.94": _actions(rebuild=_REBUILD_294, lock=_LOCK_273),
 }
 
 SERVICE_UPDATE = {
@@ -232,6 +251,10 @@ SERVICE_UPDATE = {
         "disabled_reason": {"type": "string", "minLength": 1, "maxLength": 255},
         "forced_down": {"type": "boolean"}}, "additionalProperties": False},
 }
+CACHE_IMAGES = {"type": "object", "properties": {"cache": {
+    "type": "array", "minItems": 1, "items": {
+        "type": "object", "properties": {"id": UUID}, "required": ["id"],
+        "additionalProperties": False}}}, "required": ["cache"], "additionalProperties": False}
 _AGGREGATE_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
 _ZONE = {"type": ["string", "null"], "minLength": 1, "maxLength": 255}
 CREATE_AGGREGATE = {"type": "object", "properties": {"aggregate": {
@@ -318,10 +341,14 @@ def _attach(key: str, attachment: dict[str, Any], required: bool = True) -> dict
 
 
 # 2.49: a device tag (a server tag's shape) on what is attached
+_ATTACH_VOLUME_249 = {**_ATTACH_VOLUME, "properties": {**_ATTACH_VOLUME["properties"],
+                                                       "tag": TAG}}
 ATTACH_VOLUME = {
     "2.1": _attach("volumeAttachment", _ATTACH_VOLUME),
-    "2.49": _attach("volumeAttachment", {**_ATTACH_VOLUME, "properties": {
-        **_ATTACH_VOLUME["properties"], "tag": TAG}}),
+    "2.49": _attach("volumeAttachment", _ATTACH_VOLUME_249),
+    # 2.79: whether the volume goes with the server
+    "2.79": _attach("volumeAttachment", {**_ATTACH_VOLUME_249, "properties": {
+        **_ATTACH_VOLUME_249["properties"], "delete_on_termination": {"type": "boolean"}}}),
 }
 
 _ATTACH_INTERFACE: dict[str, Any] = {"type": "object", "properties": {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from gureum.compute.models import (
@@ -103,30 +105,43 @@ def server(row: Server, base: str, version: tuple[int, int], *, admin: bool,
     if row.fault and row.vm_state in ("error", "deleted"):
         body["fault"] = {k: v for k, v in row.fault.items() if admin or k != "details"}
     if admin:
-        body.update({"OS-EXT-SRV-ATTR:host": row.host,
-                     "OS-EXT-SRV-ATTR:instance_name": instance_name(row),
-                     "OS-EXT-SRV-ATTR:hypervisor_hostname": row.node})
-        if version >= (2, 3):
-            body.update({"OS-EXT-SRV-ATTR:reservation_id": row.reservation_id,
-                         "OS-EXT-SRV-ATTR:launch_index": row.launch_index,
-                         "OS-EXT-SRV-ATTR:hostname": row.hostname,
-                         "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
-                         "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
-                         "OS-EXT-SRV-ATTR:user_data": row.user_data})
+        body.update(admin_fields(row, version))
+    body.update({key: value(row) for since, key, value in SERVER_FIELDS if version >= since})
+    if version >= (2, 98) and row.image_ref:  # the image's properties at boot
+        body["image"]["properties"] = dict(row.image.get("properties") or {})
     if version >= (2, 47):
         body["flavor"] = embedded_flavor(row.flavor, extra_specs)
-    if version >= (2, 9):
-        body["locked"] = row.locked
-    if version >= (2, 63):
-        body["trusted_image_certificates"] = row.system_metadata.get("trusted_certs")
-    if version >= (2, 73):
-        body["locked_reason"] = row.locked_reason
     if version >= (2, 16) and host_status is not None:
         body["host_status"] = host_status
-    if version >= (2, 19):
-        body["description"] = row.description
     if version >= (2, 26):
         body["tags"] = tags or []
+    return body
+
+
+# what microversions added to a server: (since, key, its value)
+SERVER_FIELDS: tuple[tuple[tuple[int, int], str, Callable[[Server], Any]], ...] = (
+    ((2, 9), "locked", lambda r: r.locked),
+    ((2, 19), "description", lambda r: r.description),
+    ((2, 63), "trusted_image_certificates", lambda r: r.system_metadata.get("trusted_certs")),
+    ((2, 73), "locked_reason", lambda r: r.locked_reason),
+    ((2, 90), "OS-EXT-SRV-ATTR:hostname", lambda r: r.hostname),  # everyone's from 2.90
+    ((2, 96), "pinned_availability_zone", lambda r: r.requested_zone),
+    ((2, 100), "scheduler_hints", lambda r: dict(r.scheduler_hints)),
+)
+
+
+def admin_fields(row: Server, version: tuple[int, int]) -> dict[str, Any]:
+    """os-extended-server-attributes, for those its policy allows."""
+    body: dict[str, Any] = {"OS-EXT-SRV-ATTR:host": row.host,
+                            "OS-EXT-SRV-ATTR:instance_name": instance_name(row),
+                            "OS-EXT-SRV-ATTR:hypervisor_hostname": row.node}
+    if version >= (2, 3):
+        body.update({"OS-EXT-SRV-ATTR:reservation_id": row.reservation_id,
+                     "OS-EXT-SRV-ATTR:launch_index": row.launch_index,
+                     "OS-EXT-SRV-ATTR:hostname": row.hostname,
+                     "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+                     "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
+                     "OS-EXT-SRV-ATTR:user_data": row.user_data})
     return body
 
 
@@ -196,9 +211,10 @@ def instance_action(row: InstanceAction, version: tuple[int, int]) -> dict[str, 
 
 
 def action_event(row: InstanceActionEvent, version: tuple[int, int], project_id: str,
-                 admin: bool) -> dict[str, Any]:
+                 admin: bool, details: bool = False) -> dict[str, Any]:
     """An action's event; its traceback and (2.62) its host for admins, the host hashed
-    with the project (as a server's hostId) for everyone."""
+    with the project (as a server's hostId) for everyone; (2.84) a failure's message
+    for those allowed its details."""
     body = {"event": row.event, "start_time": iso_micro(row.start_time),
             "finish_time": iso_micro(row.finish_time), "result": row.result}
     if admin:
@@ -207,6 +223,8 @@ def action_event(row: InstanceActionEvent, version: tuple[int, int], project_id:
         body["hostId"] = hashed_host(project_id, row.host)
         if admin:
             body["host"] = row.host or ""
+    if version >= (2, 84) and details:
+        body["details"] = row.details
     return body
 
 
@@ -226,28 +244,44 @@ def hypervisor(node: ComputeNode, service_row: ComputeService | None, up: bool,
                version: tuple[int, int], *, detail: bool) -> dict[str, Any]:
     by_uuid = version >= (2, 53)
     body: dict[str, Any] = {
-        "id": node.uuid if by_uuid else node.id, "hypervisor_hostname": node.hypervisor_hostname,
+        "id": node.uuid if by_uuid else node.id,
+        "hypervisor_hostname": node.hypervisor_hostname,
         "state": "up" if up else "down",
         "status": "disabled" if service_row is not None and service_row.disabled
         else "enabled"}
     if not detail:
         return body
-    cpu_info: Any = node.cpu_info if version >= (2, 28) else json.dumps(node.cpu_info)
     body.update({
-        "vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.local_gb,
-        "vcpus_used": node.vcpus_used, "memory_mb_used": node.memory_mb_used,
-        "local_gb_used": node.local_gb_used, "hypervisor_type": node.hypervisor_type,
-        "hypervisor_version": node.hypervisor_version,
-        "free_ram_mb": node.memory_mb - node.memory_mb_used,
-        "free_disk_gb": node.local_gb - node.local_gb_used, "current_workload": 0,
-        "running_vms": node.running_vms, "disk_available_least": node.local_gb
-        - node.local_gb_used, "host_ip": node.host_ip, "cpu_info": cpu_info,
+        "hypervisor_type": node.hypervisor_type, "hypervisor_version": node.hypervisor_version,
+        "host_ip": node.host_ip,
         "service": {"host": node.host,
                     "id": (service_row.uuid if by_uuid else service_row.id) if service_row
                     else None,
                     "disabled_reason": service_row.disabled_reason if service_row
                     else None}})
+    if version >= (2, 88):  # usage moved to placement; the uptime came in
+        body["uptime"] = uptime(node) if up else None
+        return body
+    cpu_info: Any = node.cpu_info if version >= (2, 28) else json.dumps(node.cpu_info)
+    body.update({
+        "vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.local_gb,
+        "vcpus_used": node.vcpus_used, "memory_mb_used": node.memory_mb_used,
+        "local_gb_used": node.local_gb_used,
+        "free_ram_mb": node.memory_mb - node.memory_mb_used,
+        "free_disk_gb": node.local_gb - node.local_gb_used, "current_workload": 0,
+        "running_vms": node.running_vms, "disk_available_least": node.local_gb
+        - node.local_gb_used, "cpu_info": cpu_info})
     return body
+
+
+def uptime(node: ComputeNode) -> str:
+    """As `uptime` prints it: the time since the host registered, and this machine's load."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    seconds = int((now - node.created_at).total_seconds())
+    days, rest = divmod(max(seconds, 0), 86400)
+    loads = ", ".join(f"{load:.2f}" for load in os.getloadavg())
+    return (f" {now:%H:%M:%S} up {days} days, {rest // 3600}:{rest % 3600 // 60:02d}, "
+            f"0 users, load average: {loads}")
 
 
 def aggregate(row: Aggregate, hosts: list[str], version: tuple[int, int]) -> dict[str, Any]:
@@ -274,9 +308,16 @@ def server_group(row: ServerGroup, members: list[str], version: tuple[int, int],
 
 
 def volume_attachment(row: VolumeAttachment, version: tuple[int, int]) -> dict[str, Any]:
-    """As nova shows it (the attachment's id is the volume's); its tag from 2.70."""
-    body: dict[str, Any] = {"id": row.volume_id, "serverId": row.server_id,
-                            "volumeId": row.volume_id, "device": row.device_name}
+    """As nova shows it (the attachment's id is the volume's until 2.89); its tag from
+    2.70, delete_on_termination from 2.79."""
+    body: dict[str, Any] = {"serverId": row.server_id, "volumeId": row.volume_id,
+                            "device": row.device_name}
+    if version >= (2, 89):  # the Block Storage attachment and nova's mapping, no id
+        body.update({"attachment_id": row.attachment_id, "bdm_uuid": row.id})
+    else:
+        body["id"] = row.volume_id
     if version >= (2, 70):
         body["tag"] = row.tag
+    if version >= (2, 79):
+        body["delete_on_termination"] = row.delete_on_termination
     return body

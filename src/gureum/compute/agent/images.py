@@ -4,13 +4,28 @@ spawned again from another image (rebuild)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from gureum.compute.agent.builds import Builds, instance_spec
 from gureum.compute.messages import RUNNING, SHUTDOWN
 
+log = logging.getLogger(__name__)
+
 
 class Images(Builds):
-    HANDLERS: tuple[str, ...] = ("snapshot_server", "rebuild_server")
+    HANDLERS: tuple[str, ...] = ("snapshot_server", "rebuild_server", "cache_images")
+
+    async def cache_images(self, image_ids: list[str]) -> None:
+        """Fetch the images ahead of the boots that will need them (2.81, an aggregate's
+        hosts at an admin's request); one that fails does not stop the others."""
+        assert self.images is not None
+        for image_id in image_ids:
+            try:
+                async with self.images.download_image(image_id) as data:
+                    await self.driver.cache_image(image_id, data)
+            except Exception as exc:
+                log.warning("compute agent %s could not cache image %s: %s", self.host,
+                            image_id, exc)
 
     async def snapshot_server(self, server_id: str, image_id: str, base_image_id: str,
                               request_id: str | None = None) -> None:

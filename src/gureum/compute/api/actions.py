@@ -140,6 +140,8 @@ async def show_instance_action(req: Request, manager: ComputeManager) -> dict[st
     # events are for admins (with their tracebacks); from 2.51 for everyone (without)
     admin = req.allowed(P + "os-instance-actions:events", {"project_id": row.project_id})
     if admin or version(req) >= (2, 51):
-        body["events"] = [views.action_event(e, version(req), row.project_id, admin)
+        details = req.allowed(P + "os-instance-actions:events:details",
+                              {"project_id": row.project_id})
+        body["events"] = [views.action_event(e, version(req), row.project_id, admin, details)
                           for e in events]
     return {"instanceAction": body}

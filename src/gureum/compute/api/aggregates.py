@@ -11,6 +11,7 @@ from gureum.compute import errors, schemas, views
 from gureum.compute.api.common import version
 from gureum.compute.manager import ComputeManager
 from gureum.core.api import Request, Router
+from gureum.core.errors import NotFound
 
 router = Router("/v2.1/os-aggregates")
 P = "os_compute_api:os-aggregates:"
@@ -76,3 +77,14 @@ async def aggregate_action(req: Request, manager: ComputeManager) -> dict[str, A
         await manager.set_aggregate_metadata(aggregate_id,
                                              req.body["set_metadata"]["metadata"])
     return await _shown(req, manager, aggregate_id)
+
+
+@router.post("/{aggregate_id}/images", status=202, schema=schemas.CACHE_IMAGES,
+             policy="compute:aggregates:images")
+async def cache_images(req: Request, manager: ComputeManager) -> Response:
+    """2.81: the aggregate's hosts fetch these images ahead of the boots that need them."""
+    if version(req) < (2, 81):
+        raise NotFound()
+    image_ids = list(dict.fromkeys(item["id"] for item in req.body["cache"]))
+    await manager.cache_images(req.context, _id(req), image_ids)
+    return Response(b"", 202)

@@ -85,6 +85,8 @@ async def list_hypervisors_detail(req: Request, manager: ComputeManager) -> dict
 
 @router.get("/statistics", policy=P + "statistics")
 async def hypervisor_statistics(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    if version(req) >= (2, 88):
+        raise NotFound()  # removed at 2.88 (placement has the usage)
     nodes = [n for n, _ in await manager.list_hypervisors()]
     total = {key: sum(getattr(n, key) for n in nodes)
              for key in ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used",
@@ -98,6 +100,23 @@ async def hypervisor_statistics(req: Request, manager: ComputeManager) -> dict[s
 
 @router.get("/{hypervisor_id}", policy=P + "show")
 async def show_hypervisor(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    pair = await _hypervisor(req, manager)
+    item = _render(req, manager, [pair], True)
+    return {"hypervisor": (await _with_servers(req, manager, [pair], item))[0]}
+
+
+@router.get("/{hypervisor_id}/uptime", policy=P + "uptime")
+async def hypervisor_uptime(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    """Before 2.88 (which put the uptime in show and detail)."""
+    if version(req) >= (2, 88):
+        raise NotFound()
+    node, service = await _hypervisor(req, manager)
+    up = service is not None and manager.is_up(service)
+    body = views.hypervisor(node, service, up, version(req), detail=False)
+    return {"hypervisor": {**body, "uptime": views.uptime(node) if up else None}}
+
+
+async def _hypervisor(req: Request, manager: ComputeManager) -> Pair:
     wanted = req.params["hypervisor_id"]
     by_uuid = version(req) >= (2, 53)
     if by_uuid:
@@ -107,8 +126,7 @@ async def show_hypervisor(req: Request, manager: ComputeManager) -> dict[str, An
             raise errors.InvalidInput(reason=f"Invalid uuid {wanted}") from exc
     for pair in await manager.list_hypervisors():
         if str(pair[0].uuid if by_uuid else pair[0].id) == wanted:
-            item = _render(req, manager, [pair], True)
-            return {"hypervisor": (await _with_servers(req, manager, [pair], item))[0]}
+            return pair
     raise NotFound(f"Hypervisor {wanted} could not be found.")
 
 

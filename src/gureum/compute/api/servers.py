@@ -12,7 +12,7 @@ from gureum.compute.manager import ComputeManager, is_admin
 from gureum.compute.manager.servers import ServerQuery, parse_time
 from gureum.compute.models import Server
 from gureum.core.api import Request, Router, json_response
-from gureum.core.errors import Forbidden
+from gureum.core.errors import Forbidden, NotFound
 
 router = Router("/v2.1/servers")
 # the filters every user may pass (nova drops the rest for non-admins)
@@ -20,7 +20,12 @@ USER_FILTERS = {"name", "status", "image", "flavor", "ip", "ip6", "changes-since
                 "changes-before", "reservation_id", "tags", "tags-any", "not-tags",
                 "not-tags-any"}
 ADMIN_FILTERS = {"host", "node", "project_id", "tenant_id", "user_id", "deleted",
-                 "vm_state", "task_state", "availability_zone"}
+                 "vm_state", "task_state", "availability_zone", "config_drive", "key_name",
+                 "created_at", "launched_at", "terminated_at", "power_state", "progress"}
+# what 2.83 lets every user filter by
+FILTERS_2_83 = {"availability_zone", "config_drive", "key_name", "created_at",
+                "launched_at", "terminated_at", "power_state", "task_state", "vm_state",
+                "progress", "user_id"}
 # nova's sort keys → columns; keys nova takes but ignores (from 2.75 it refuses them)
 SORT_KEYS = {
     "access_ip_v4": "access_ipv4", "access_ip_v6": "access_ipv6",
@@ -80,7 +85,8 @@ async def create_server(req: Request, manager: ComputeManager) -> Response:
 
 def _query(req: Request) -> ServerQuery:
     admin = is_admin(req.context)
-    allowed = USER_FILTERS | (ADMIN_FILTERS if admin else set())
+    allowed = USER_FILTERS | (ADMIN_FILTERS if admin else set()) | (
+        FILTERS_2_83 if version(req) >= (2, 83) else set())
     filters: dict[str, Any] = {k: v for k, v in req.query.items() if k in allowed}
     if version(req) < (2, 66):
         filters.pop("changes-before", None)
@@ -204,3 +210,14 @@ async def update_server(req: Request, manager: ComputeManager) -> dict[str, Any]
                target=server_target)
 async def delete_server(req: Request, manager: ComputeManager) -> None:
     await manager.delete_server(req.context, req.params["server_id"])
+
+
+@router.get("/{server_id}/topology", policy="compute:server:topology:index",
+            target=server_target)
+async def show_topology(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    """2.78: the server's NUMA nodes; the drivers here pin none, so a server has none (as
+    nova shows a server without a NUMA topology)."""
+    if version(req) < (2, 78):
+        raise NotFound()
+    await manager.show_server(req.context, req.params["server_id"])
+    return {"nodes": [], "pagesize_kb": None}

@@ -29,11 +29,14 @@ async def show_attachment(req: Request, manager: ComputeManager) -> dict[str, An
 
 
 @router.post("", schema=schemas.ATTACH_VOLUME, policy=P + "create", target=server_target)
-async def attach_volume(req: Request, manager: ComputeManager) -> dict[str, Any]:
+async def attach_volume(req: Request, manager: ComputeManager) -> Any:
     spec = req.body["volumeAttachment"]
     row = await manager.attach_volume(req.context, req.params["server_id"],
                                       spec["volumeId"], spec.get("device"), spec.get("tag"),
+                                      spec.get("delete_on_termination", False),
                                       multiattach=version(req) >= (2, 60))
+    if version(req) >= (2, 101):  # accepted; the volume's state says when it is done
+        return Response(b"", 202)
     return {"volumeAttachment": views.volume_attachment(row, version(req))}
 
 

@@ -85,6 +85,10 @@ class ComputeDriver(Protocol):
 
     async def detach_volume(self, server_id: str, device: str) -> None: ...
 
+    async def cache_image(self, image_id: str, data: AsyncIterator[bytes]) -> None:
+        """Keep the image's bytes on this host ahead of the boots that need them."""
+        ...
+
     def snapshot(self, server_id: str, base: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """The server's disk as image bytes; `base` streams the image it booted from."""
         ...

@@ -29,6 +29,7 @@ class FakeComputeDriver(FaultInjection):
         self.consoles: dict[str, list[str]] = {}
         self.behaviours: dict[str, str] = {}
         self.volumes: dict[str, dict[str, dict[str, Any]]] = {}  # server → device → info
+        self.cached_images: dict[str, int] = {}  # image → bytes fetched ahead of boots
 
     async def host_resources(self) -> HostResources:
         return HostResources(self.capacity.vcpus, self.capacity.memory_mb,
@@ -110,6 +111,10 @@ class FakeComputeDriver(FaultInjection):
         self._log(server_id, "Snapshot of the disk taken.")
         async for chunk in base:
             yield chunk
+
+    async def cache_image(self, image_id: str, data: AsyncIterator[bytes]) -> None:
+        self._enter("cache_image")
+        self.cached_images[image_id] = sum([len(chunk) async for chunk in data])
 
     async def info(self, server_id: str) -> InstanceInfo | None:
         return self.servers.get(server_id)

@@ -63,6 +63,8 @@ async def record_event(session: AsyncSession, server_id: str, request_id: str | 
         session.add(found)
     if result is not None:
         found.result, found.finish_time, found.traceback = result, now, traceback
+        if result == "Error":  # the fault's message, which 2.84 shows as details
+            found.details = (traceback or "")[:255] or None
         action.finish_time = now
         if result == "Error":
             action.message = "Error"

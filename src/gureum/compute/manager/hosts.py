@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gureum.clients.image import ImageError
 from gureum.compute import errors
 from gureum.compute.manager.base import ManagerBase, new_id
-from gureum.compute.messages import COMPUTE_BINARY, HOSTS_CHANGED, PUBLISHER
+from gureum.compute.messages import COMPUTE_BINARY, HOSTS_CHANGED, PUBLISHER, compute_topic
 from gureum.compute.models import (
     Aggregate,
     AggregateHost,
@@ -20,6 +21,7 @@ from gureum.compute.models import (
     ComputeService,
     Server,
 )
+from gureum.core.context import RequestContext
 from gureum.core.db import IntegrityError, utcnow
 from gureum.core.errors import Conflict, NotFound
 
@@ -127,6 +129,22 @@ class Hosts(ManagerBase):
             hosts = sorted(await session.scalars(select(AggregateHost.host).where(
                 AggregateHost.aggregate_id == aggregate_id)))
         return row, hosts
+
+    async def cache_images(self, context: RequestContext, aggregate_id: int,
+                           image_ids: list[str]) -> None:
+        """2.81: the aggregate's hosts fetch the images ahead of boots."""
+        _, hosts = await self.show_aggregate(aggregate_id)
+        assert self.images is not None
+        for image_id in image_ids:
+            try:
+                await self.images.show_image(image_id, token=context.token)
+            except ImageError as exc:
+                if exc.status in (400, 404):
+                    raise errors.InvalidInput(
+                        reason=f"Image {image_id} could not be found.") from exc
+                raise
+        for host in hosts:
+            await self.bus.cast(compute_topic(host), "cache_images", image_ids=image_ids)
 
     @staticmethod
     async def _aggregate(session: AsyncSession, aggregate_id: int) -> Aggregate:

@@ -52,6 +52,7 @@ class Rebuilds(BuildRequests):
             check_user_data(spec["user_data"])
             values["user_data"] = spec["user_data"]
         for key, column in (("name", "name"), ("metadata", "metadata_"),
+                            ("hostname", "hostname"),
                             ("description", "description"),
                             ("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6")):
             if key in spec:  # a null access IP is none at all

@@ -78,6 +78,9 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
         max_count = int(spec.get("max_count", min_count))
         if min_count > max_count:
             raise errors.InvalidInput(reason="min_count must be <= max_count")
+        if spec.get("hostname") and max_count > 1:
+            raise errors.InvalidInput(reason="Unable to allocate a single hostname to "
+                                      "multiple instances")
         project_id = context.project_id or ""
         async with self.db.session(lock=quota_lock(project_id)) as session:
             count = await self.check_server_quota(session, project_id, max_count,
@@ -132,7 +135,8 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
             rows.append(Server(
                 id=new_id(), project_id=context.project_id or "",
                 user_id=context.user_id or "", name=name,
-                hostname=hostname_for(name), description=spec.get("description"),
+                hostname=spec.get("hostname") or hostname_for(name),
+                description=spec.get("description"),
                 image_ref=request.image["id"], image=request.image, flavor_id=flavor.id,
                 flavor=flavor_view(flavor), vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
                 root_gb=flavor.root_gb, vm_state="building", task_state="scheduling",
@@ -350,10 +354,17 @@ def flavor_view(flavor: Any) -> dict[str, Any]:
             "extra_specs": dict(flavor.extra_specs)}
 
 
+# filters nova matches as regular expressions against the column's text
+REGEX_FILTERS = {"key_name": "key_name", "config_drive": "config_drive",
+                 "power_state": "power_state", "progress": "progress",
+                 "created_at": "created_at", "launched_at": "launched_at",
+                 "terminated_at": "terminated_at"}
+
+
 def _match_names_and_ips(rows: list[Server], filters: dict[str, Any]) -> list[Server]:
-    """name and ip are regular expressions in nova (matched anywhere)."""
-    for key in ("name", "ip", "ip6"):
-        if not filters.get(key):
+    """name, ip and the other regular-expression filters of nova (matched anywhere)."""
+    for key in ("name", "ip", "ip6", *REGEX_FILTERS):
+        if filters.get(key) in (None, ""):
             continue
         try:
             pattern = re.compile(str(filters[key]))
@@ -361,6 +372,9 @@ def _match_names_and_ips(rows: list[Server], filters: dict[str, Any]) -> list[Se
             raise errors.InvalidInput(reason=f"Invalid regular expression {key}") from exc
         if key == "name":
             rows = [r for r in rows if pattern.search(r.name)]
+        elif key in REGEX_FILTERS:
+            rows = [r for r in rows if pattern.search(column_text(
+                getattr(r, REGEX_FILTERS[key])))]
         else:
             version = 6 if key == "ip6" else 4
             rows = [r for r in rows if any(
@@ -376,6 +390,12 @@ def _page(rows: list[Server], limit: int | None, marker: str | None) -> list[Ser
             raise errors.InvalidInput(reason=f"marker [{marker}] not found")
         rows = rows[ids.index(marker) + 1:]
     return rows if limit is None else rows[:limit]
+
+
+def column_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return "" if value is None else str(value)
 
 
 def parse_time(value: str, name: str) -> datetime:
