@@ -11,9 +11,9 @@ from gureum.core.api import Request, Router, json_response
 
 router = Router()
 MIN_VERSION = "2.1"
-# Every behaviour change up to 2.85 is implemented for the APIs served; nothing above is
-# claimed (2.86 validates flavor extra specs by nova's registry of them).
-MAX_VERSION = "2.85"
+# Every behaviour change up to 2.101 is implemented for the APIs served; nothing above
+# is claimed (2.102 refuses unknown query parameters on every API).
+MAX_VERSION = "2.101"
 UPDATED = "2013-07-23T11:33:21Z"
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from gureum.compute import errors, schemas, views
+from gureum.compute import errors, extra_specs, schemas, views
 from gureum.compute.api.common import base, next_links, version
 from gureum.compute.manager import ComputeManager
 from gureum.core.api import Request, Router
@@ -70,6 +70,7 @@ async def list_extra_specs(req: Request, manager: ComputeManager) -> dict[str, A
 @router.post("/{flavor_id}/os-extra_specs", schema=schemas.EXTRA_SPECS,
              policy=P + "os-flavor-extra-specs:create")
 async def create_extra_specs(req: Request, manager: ComputeManager) -> dict[str, Any]:
+    _validated(req, req.body["extra_specs"])
     made = await manager.set_extra_specs(req.params["flavor_id"],
                                          req.body["extra_specs"])
     return {"extra_specs": made}
@@ -90,7 +91,15 @@ async def update_extra_spec(req: Request, manager: ComputeManager) -> dict[str, 
     key = req.params["key"]
     if key not in req.body:
         raise errors.InvalidInput(reason="Request body and URI mismatch")
+    _validated(req, req.body)
     return await manager.set_extra_specs(req.params["flavor_id"], req.body)
+
+
+def _validated(req: Request, specs: dict[str, Any]) -> None:
+    """From 2.86, specs nova knows are checked against its registry of them."""
+    if version(req) >= (2, 86):
+        for name, value in specs.items():
+            extra_specs.validate(name, value)
 
 
 @router.delete("/{flavor_id}/os-extra_specs/{key}", status=200,
