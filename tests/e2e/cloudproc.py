@@ -23,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from tests.harness import free_port
+
 BIN = Path(sys.executable).parent
 DATABASE_URL = os.environ.get("GUREUM_TEST_DATABASE_URL")
 RABBIT_URL = os.environ.get("GUREUM_TEST_RABBIT_URL")
@@ -76,6 +78,21 @@ class CloudProcess:
             self.proc.kill()
             pytest.fail(f"{self.name} still running {timeout}s after SIGTERM:\n"
                         f"{self.output()}")
+
+
+@contextmanager
+def gureum_up(state: Path, **settings: str) -> Iterator[Path]:
+    """`gureum up` on its embedded defaults (bcrypt made cheap; `settings` are more
+    GUREUM_* variables) on a free port, its state in `state`; stopped cleanly after."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUREUM_")}
+    process = CloudProcess(["up", "--state-dir", str(state), "--port", str(port)],
+                           {**env, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "6", **settings},
+                           f"http://127.0.0.1:{port}/identity", state.parent / "gureum.log")
+    process.wait_ready()
+    yield state
+    assert process.terminate() == 0
+    assert "Traceback" not in process.output()
 
 
 class OpenStackCLI:

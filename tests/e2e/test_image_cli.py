@@ -16,8 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.cloudproc import CloudProcess, OpenStackCLI
-from tests.harness import free_port
+from tests.e2e.cloudproc import OpenStackCLI, gureum_up
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("qemu-img") is None,
@@ -26,16 +25,8 @@ pytestmark = [pytest.mark.e2e,
 
 @pytest.fixture(scope="module")
 def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    state = tmp_path_factory.mktemp("images") / "state"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUREUM_")}
-    process = CloudProcess(["up", "--state-dir", str(state), "--port", str(port)],
-                           {**env, "GUREUM_IDENTITY__PASSWORD_HASH_ROUNDS": "6"},
-                           f"http://127.0.0.1:{port}/identity", state.parent / "gureum.log")
-    process.wait_ready()
-    yield state
-    assert process.terminate() == 0
-    assert "Traceback" not in process.output()
+    with gureum_up(tmp_path_factory.mktemp("images") / "state") as state:
+        yield state
 
 
 @pytest.fixture(scope="module")

@@ -23,19 +23,27 @@ from tests.functional.volume_helpers import volume_client, wait_for
 from tests.harness import RunningCloud, unique
 
 
-@pytest.fixture()
-def admin60(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin", "2.60") as client:
-        yield client
+def client_at(user: str, version: str) -> Any:
+    """A fixture: httpx against the Compute API as `user` at that microversion."""
+    @pytest.fixture()
+    def client(cloud: RunningCloud) -> Iterator[httpx.Client]:
+        with compute_client(cloud, user, version) as made:
+            yield made
+    return client
 
 
-@pytest.fixture()
-def demo60(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "demo", "2.60") as client:
-        yield client
+admin60 = client_at("admin", "2.60")
+demo60 = client_at("demo", "2.60")
+admin75 = client_at("admin", "2.75")
+demo75 = client_at("demo", "2.75")
+admin85 = client_at("admin", "2.85")
+demo85 = client_at("demo", "2.85")
+admin101 = client_at("admin", "2.101")
+demo101 = client_at("demo", "2.101")
 
 
-def at(client: httpx.Client, version: str) -> dict[str, str]:
+def at(version: str) -> dict[str, str]:
+    """The headers that ask for another microversion than the client's."""
     return {"OpenStack-API-Version": f"compute {version}"}
 
 
@@ -49,7 +57,7 @@ def metadata_api(cloud: RunningCloud, server: dict[str, Any]) -> httpx.Client:
 
 def test_limits_and_quota_shapes(admin60: httpx.Client, cloud: RunningCloud) -> None:
     def absolute(version: str) -> set[str]:
-        return set(admin60.get("/limits", headers=at(admin60, version)).json()[
+        return set(admin60.get("/limits", headers=at(version)).json()[
             "limits"]["absolute"])
 
     assert {"maxImageMeta", "maxPersonality"} <= absolute("2.38")
@@ -59,7 +67,7 @@ def test_limits_and_quota_shapes(admin60: httpx.Client, cloud: RunningCloud) -> 
 
     def quota_class(version: str) -> set[str]:
         return set(admin60.get("/os-quota-class-sets/default",
-                               headers=at(admin60, version)).json()["quota_class_set"])
+                               headers=at(version)).json()["quota_class_set"])
 
     assert "floating_ips" in quota_class("2.49") and "server_groups" not in quota_class("2.49")
     assert "server_groups" in quota_class("2.50") and "floating_ips" not in quota_class("2.50")
@@ -79,9 +87,9 @@ def test_servers_show_their_flavor_tags_and_take_tags_at_create(
     assert sorted(shown["tags"]) == ["blue", "web"]
     assert shown["flavor"] == {"vcpus": 1, "ram": 128, "disk": 1, "ephemeral": 0,
                                "swap": 0, "original_name": "m1.nano", "extra_specs": {}}
-    old = demo60.get(f"/servers/{made['id']}", headers=at(demo60, "2.46")).json()["server"]
+    old = demo60.get(f"/servers/{made['id']}", headers=at("2.46")).json()["server"]
     assert old["flavor"]["id"] == "42" and "original_name" not in old["flavor"]
-    too_early = demo60.post("/servers", headers=at(demo60, "2.51"), json={"server": {
+    too_early = demo60.post("/servers", headers=at("2.51"), json={"server": {
         "name": unique("mv"), "imageRef": image, "flavorRef": "42", "networks": "none",
         "tags": ["x"]}})
     assert too_early.status_code == 400
@@ -122,7 +130,7 @@ def test_rebuild_changes_the_key_and_user_data(cloud: RunningCloud, demo60: http
         b"old").decode())
     wait_status(demo60, made["id"], {"ACTIVE"})
     user_data = base64.b64encode(b"#cloud-config\n").decode()
-    old = demo60.post(f"/servers/{made['id']}/action", headers=at(demo60, "2.53"),
+    old = demo60.post(f"/servers/{made['id']}/action", headers=at("2.53"),
                       json={"rebuild": {"imageRef": image, "key_name": key}})
     assert old.status_code == 400  # key_name on rebuild is 2.54
     rebuilt = demo60.post(f"/servers/{made['id']}/action", json={"rebuild": {
@@ -148,7 +156,7 @@ def test_tagged_devices_reach_the_metadata_api(cloud: RunningCloud, demo60: http
         volume = volumes.post("/volumes", json={"volume": {"size": 1}}).json()["volume"]
         wait_for(volumes, f"/volumes/{volume['id']}", "volume", {"available"})
         early = demo60.post(f"/servers/{made['id']}/os-volume_attachments",
-                            headers=at(demo60, "2.48"),
+                            headers=at("2.48"),
                             json={"volumeAttachment": {"volumeId": volume["id"], "tag": "db"}})
         assert early.status_code == 400  # tagged attach is 2.49
         attached = demo60.post(f"/servers/{made['id']}/os-volume_attachments", json={
@@ -170,7 +178,7 @@ def test_services_and_hypervisors_by_uuid(admin60: httpx.Client) -> None:
         "services"]
     service = services[0]
     assert len(service["id"]) == 36
-    old = admin60.get("/os-services", headers=at(admin60, "2.52")).json()["services"]
+    old = admin60.get("/os-services", headers=at("2.52")).json()["services"]
     assert all(isinstance(s["id"], int) for s in old)
     disabled = admin60.put(f"/os-services/{service['id']}", json={
         "status": "disabled", "disabled_reason": "maintenance"})
@@ -208,7 +216,7 @@ def test_aggregates_usage_and_images_of_servers(admin60: httpx.Client, demo60: h
     made = admin60.post("/os-aggregates", json={"aggregate": {"name": unique("agg")}})
     aggregate = made.json()["aggregate"]
     assert len(aggregate["uuid"]) == 36
-    old = admin60.get(f"/os-aggregates/{aggregate['id']}", headers=at(admin60, "2.40"))
+    old = admin60.get(f"/os-aggregates/{aggregate['id']}", headers=at("2.40"))
     assert "uuid" not in old.json()["aggregate"]
     admin60.delete(f"/os-aggregates/{aggregate['id']}")
     usage = admin60.get("/os-simple-tenant-usage", params={
@@ -224,22 +232,10 @@ def test_aggregates_usage_and_images_of_servers(admin60: httpx.Client, demo60: h
     assert len(snapshot.json()["image_id"]) == 36  # 2.45: in the body
     while demo60.get(f"/servers/{server['id']}").json()["server"]["OS-EXT-STS:task_state"]:
         time.sleep(0.05)
-    old_style = demo60.post(f"/servers/{server['id']}/action", headers=at(demo60, "2.44"),
+    old_style = demo60.post(f"/servers/{server['id']}/action", headers=at("2.44"),
                             json={"createImage": {"name": unique("img")}})
     assert old_style.status_code == 202 and "/images/" in old_style.headers["Location"]
     demo60.delete(f"/servers/{server['id']}")
-
-
-@pytest.fixture()
-def admin75(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin", "2.75") as client:
-        yield client
-
-
-@pytest.fixture()
-def demo75(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "demo", "2.75") as client:
-        yield client
 
 
 def test_groups_with_rules_and_servers_naming_theirs(demo75: httpx.Client,
@@ -284,7 +280,7 @@ def test_lock_reasons_sorting_and_unknown_parameters(demo75: httpx.Client,
     assert demo75.get("/servers", params={"sort_key": "host"}).status_code == 403
     assert demo75.get("/servers", params={"sort_key": "vcpus"}).status_code == 400
     assert demo75.get("/servers", params={"sort_key": "vcpus"},
-                      headers=at(demo75, "2.74")).status_code == 200  # ignored before 2.75
+                      headers=at("2.74")).status_code == 200  # ignored before 2.75
     assert demo75.get("/servers", params={"nonsense": "1"}).status_code == 400
     since = shown["updated"]
     assert demo75.get("/servers", params={"changes-since": since,
@@ -334,7 +330,7 @@ def test_a_requested_host_and_the_2_75_shapes(admin75: httpx.Client, demo75: htt
     assert shown["OS-EXT-SRV-ATTR:host"] == hosts[-1]
     admin75.delete(f"/servers/{shown['id']}")
     assert admin75.get("/flavors/42").json()["flavor"]["swap"] == 0
-    assert admin75.get("/flavors/42", headers=at(admin75, "2.74")).json()["flavor"][
+    assert admin75.get("/flavors/42", headers=at("2.74")).json()["flavor"][
         "swap"] == ""
     listed = admin75.get("/os-hypervisors", params={"with_servers": "true"}).json()
     assert all(isinstance(h["servers"], list) for h in listed["hypervisors"])
@@ -351,21 +347,9 @@ def test_device_tags_show_on_interfaces_and_volumes(cloud: RunningCloud,
         "interfaceAttachments"]
     assert [i["tag"] for i in interfaces] == ["eth-front"]
     old = demo75.get(f"/servers/{made['id']}/os-interface",
-                     headers=at(demo75, "2.69")).json()["interfaceAttachments"]
+                     headers=at("2.69")).json()["interfaceAttachments"]
     assert "tag" not in old[0]
     demo75.delete(f"/servers/{made['id']}")
-
-
-@pytest.fixture()
-def admin85(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin", "2.85") as client:
-        yield client
-
-
-@pytest.fixture()
-def demo85(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "demo", "2.85") as client:
-        yield client
 
 
 def test_topology_volumes_kept_and_member_filters(cloud: RunningCloud, demo85: httpx.Client,
@@ -377,13 +361,13 @@ def test_topology_volumes_kept_and_member_filters(cloud: RunningCloud, demo85: h
     assert demo85.get(f"/servers/{made['id']}/topology").json() == {
         "nodes": [], "pagesize_kb": None}
     assert demo85.get(f"/servers/{made['id']}/topology",
-                      headers=at(demo85, "2.77")).status_code == 404
+                      headers=at("2.77")).status_code == 404
     # 2.83: members filter by key name, state and more
     mine = demo85.get("/servers", params={"key_name": key}).json()["servers"]
     assert [s["id"] for s in mine] == [made["id"]]
     other = create_server(demo85, image, name=unique("t"))
     older = demo85.get("/servers", params={"key_name": key},
-                       headers=at(demo85, "2.82")).json()["servers"]
+                       headers=at("2.82")).json()["servers"]
     assert other["id"] in [s["id"] for s in older]  # ignored for members before 2.83
     demo85.delete(f"/servers/{other['id']}")
     assert demo85.get("/servers", params={"key_name": key, "vm_state": "stopped"}).json()[
@@ -422,8 +406,8 @@ def test_failed_events_say_why_and_images_are_cached(cloud: RunningCloud,
     admin85.post(f"/os-aggregates/{aggregate['id']}/action",
                  json={"add_host": {"host": hosts[0]}})
     path = f"/os-aggregates/{aggregate['id']}/images"
-    assert admin85.post(path, json={"cache": [{"id": image}]}, headers=at(
-        admin85, "2.80")).status_code == 404
+    early = admin85.post(path, json={"cache": [{"id": image}]}, headers=at("2.80"))
+    assert early.status_code == 404
     assert admin85.post(path, json={"cache": [{"id": "6d7a4bc2-1c1d-4d4e-9d6f-"
                                                "0a1b2c3d4e5f"}]}).status_code == 400
     assert admin85.post(path, json={"cache": [{"id": image}]}).status_code == 202
@@ -435,18 +419,6 @@ def test_failed_events_say_why_and_images_are_cached(cloud: RunningCloud,
     admin85.post(f"/os-aggregates/{aggregate['id']}/action",
                  json={"remove_host": {"host": hosts[0]}})
     admin85.delete(f"/os-aggregates/{aggregate['id']}")
-
-
-@pytest.fixture()
-def admin101(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "admin", "2.101") as client:
-        yield client
-
-
-@pytest.fixture()
-def demo101(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with compute_client(cloud, "demo", "2.101") as client:
-        yield client
 
 
 def test_extra_specs_nova_knows_are_validated(admin101: httpx.Client) -> None:
@@ -464,7 +436,7 @@ def test_extra_specs_nova_knows_are_validated(admin101: httpx.Client) -> None:
     assert admin101.put(f"{path}/hw:watchdog_action", json={
         "hw:watchdog_action": "explode"}).status_code == 400
     assert admin101.post(path, json={"extra_specs": {"hw:nope": "1"}},
-                         headers=at(admin101, "2.85")).status_code == 200  # before 2.86
+                         headers=at("2.85")).status_code == 200  # before 2.86
     admin101.delete(f"/flavors/{flavor['id']}")
 
 
@@ -474,10 +446,10 @@ def test_hypervisors_after_2_88(admin101: httpx.Client) -> None:
     assert " up " in detail["uptime"] and "load average" in detail["uptime"]
     assert admin101.get("/os-hypervisors/statistics").status_code == 404
     assert admin101.get(f"/os-hypervisors/{detail['id']}/uptime").status_code == 404
-    old = admin101.get("/os-hypervisors/detail", headers=at(admin101, "2.87")).json()[
+    old = admin101.get("/os-hypervisors/detail", headers=at("2.87")).json()[
         "hypervisors"][0]
     assert "vcpus" in old
-    uptime = admin101.get(f"/os-hypervisors/{old['id']}/uptime", headers=at(admin101, "2.87"))
+    uptime = admin101.get(f"/os-hypervisors/{old['id']}/uptime", headers=at("2.87"))
     assert "load average" in uptime.json()["hypervisor"]["uptime"]
 
 
@@ -497,7 +469,7 @@ def test_hostnames_keys_and_what_a_server_shows(cloud: RunningCloud, demo101: ht
     assert shown["pinned_availability_zone"] == "nova"
     assert shown["scheduler_hints"] == {"different_host": []}
     assert isinstance(shown["image"]["properties"], dict)
-    fqdn_early = demo101.post("/servers", headers=at(demo101, "2.93"), json={"server": {
+    fqdn_early = demo101.post("/servers", headers=at("2.93"), json={"server": {
         "name": unique("named"), "imageRef": image, "flavorRef": "42", "networks": "none",
         "hostname": "web-2.example.org"}})
     assert fqdn_early.status_code == 400  # FQDNs came at 2.94
