@@ -307,12 +307,13 @@ def server_group(row: ServerGroup, members: list[str], version: tuple[int, int],
     return body
 
 
-def volume_attachment(row: VolumeAttachment, version: tuple[int, int]) -> dict[str, Any]:
-    """As nova shows it (the attachment's id is the volume's until 2.89); its tag from
-    2.70, delete_on_termination from 2.79."""
+def volume_attachment(row: VolumeAttachment, version: tuple[int, int],
+                      created: bool = False) -> dict[str, Any]:
+    """As nova shows it (the attachment's id is the volume's until 2.89, and always in
+    the answer to an attach); its tag from 2.70, delete_on_termination from 2.79."""
     body: dict[str, Any] = {"serverId": row.server_id, "volumeId": row.volume_id,
                             "device": row.device_name}
-    if version >= (2, 89):  # the Block Storage attachment and nova's mapping, no id
+    if version >= (2, 89) and not created:  # the attachment and nova's mapping, no id
         body.update({"attachment_id": row.attachment_id, "bdm_uuid": row.id})
     else:
         body["id"] = row.volume_id

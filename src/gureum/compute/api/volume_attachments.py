@@ -37,7 +37,7 @@ async def attach_volume(req: Request, manager: ComputeManager) -> Any:
                                       multiattach=version(req) >= (2, 60))
     if version(req) >= (2, 101):  # accepted; the volume's state says when it is done
         return Response(b"", 202)
-    return {"volumeAttachment": views.volume_attachment(row, version(req))}
+    return {"volumeAttachment": views.volume_attachment(row, version(req), created=True)}
 
 
 @router.delete("/{volume_id}", status=202, policy=P + "delete", target=server_target)
