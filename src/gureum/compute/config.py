@@ -36,6 +36,9 @@ class ComputeSettings(BaseModel):
                                         "before the server goes to ERROR.")
     build_timeout: float = Field(600.0, gt=0, description="Seconds after which a server "
                                  "still building on a host that is down goes to ERROR.")
+    shelved_offload_time: int = Field(0, ge=-1, description="Seconds a shelved server "
+                                      "keeps its host before it is offloaded (0: at once, "
+                                      "-1: never), as nova's.")
     default_availability_zone: str = Field("nova", description="Zone of hosts and servers "
                                            "without one.")
     fake_behaviour: dict[str, str] = Field(

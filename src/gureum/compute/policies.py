@@ -81,6 +81,8 @@ RULES += _rules(MEMBER, "server-metadata:create", "server-metadata:update",
 RULES += [Rule(P + "os-simple-tenant-usage:list", ADMIN),
           Rule(P + "os-simple-tenant-usage:show", READER)]
 RULES += _rules(READER, "os-volumes-attachments:index", "os-volumes-attachments:show")
+RULES += _rules(MEMBER, "os-shelve:shelve", "os-shelve:unshelve")
+RULES += _rules(ADMIN, "os-shelve:shelve_offload")
 RULES += _rules(MEMBER, "servers:create_image", "servers:rebuild",
                 "servers:rebuild:trusted_certs")
 RULES += _rules(MEMBER, "os-volumes-attachments:create", "os-volumes-attachments:delete")

@@ -201,6 +201,11 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
         "preserve_ephemeral": {"type": "boolean"}, "description": DESCRIPTION,
         "personality": {"type": "array"}},
         "required": ["imageRef"], "additionalProperties": False},
+    "shelve": {"type": "null"}, "shelveOffload": {"type": "null"},
+    # 2.77 names a zone (checked in the handler: before it, nothing)
+    "unshelve": {"type": ["object", "null"], "properties": {
+        "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255}},
+        "additionalProperties": False},
     "createImage": {"type": "object", "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 255},
         "metadata": METADATA}, "required": ["name"], "additionalProperties": False},

@@ -9,12 +9,13 @@ from gureum.compute.agent.actions import PowerActions
 from gureum.compute.agent.builds import Builds, instance_spec
 from gureum.compute.agent.images import Images
 from gureum.compute.agent.interfaces import Interfaces
+from gureum.compute.agent.shelve import Shelving
 from gureum.compute.agent.volumes import Volumes
 
 __all__ = ["ComputeAgent", "instance_spec"]
 
 
-class ComputeAgent(Images, Interfaces, Builds, PowerActions, Volumes):
+class ComputeAgent(Shelving, Images, Interfaces, Builds, PowerActions, Volumes):
     async def resync(self, older_than: float | None = None) -> None:
         """Finish what the conductor says is under way here: builds, deletes, and power
         actions whose message was lost (a restart) are done again, as nova-compute does
@@ -34,6 +35,8 @@ class ComputeAgent(Images, Interfaces, Builds, PowerActions, Volumes):
             await self._call("instance_update", server_id=server_id,
                              values={"task_state": None},
                              expected={"task_state": "image_snapshot"})
+        for shelving in work["shelving"]:  # a shelve's snapshot died with the old agent
+            await self.resume_shelving(**shelving)
         for volume_attachment_id in work["attach"]:
             await self.attach_volume("", volume_attachment_id)
         for volume_attachment_id in work["detach"]:

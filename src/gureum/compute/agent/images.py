@@ -36,9 +36,7 @@ class Images(Builds):
         event = "compute_snapshot_instance"
         await self._event(server_id, event, request_id)
         try:
-            async with self.images.download_image(base_image_id) as base:
-                await self.images.upload_image(image_id,
-                                               self.driver.snapshot(server_id, base))
+            await self._upload_snapshot(server_id, image_id, base_image_id)
         except Exception as exc:
             with contextlib.suppress(Exception):
                 await self.images.delete_image(image_id)
@@ -51,6 +49,13 @@ class Images(Builds):
         await self._call("instance_update", server_id=server_id, values={"task_state": None},
                          expected={"task_state": "image_snapshot"})
         await self._event(server_id, event, request_id, "Success")
+
+    async def _upload_snapshot(self, server_id: str, image_id: str, base_image_id: str,
+                               ) -> None:
+        """The driver's snapshot of the disk streamed into the queued image."""
+        assert self.images is not None
+        async with self.images.download_image(base_image_id) as base:
+            await self.images.upload_image(image_id, self.driver.snapshot(server_id, base))
 
     async def rebuild_server(self, server_id: str, vm_state: str,
                              request_id: str | None = None) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from gureum.compute import errors, schemas, views
+from gureum.compute.api import shelve
 from gureum.compute.api.common import next_links, page, server_target, version
 from gureum.compute.api.servers import render
 from gureum.compute.manager import ComputeManager
@@ -29,6 +30,7 @@ POLICIES = {
     "addSecurityGroup": "os-security-groups:add", "removeSecurityGroup":
     "os-security-groups:remove", "os-getConsoleOutput": "os-console-output",
     "createImage": "servers:create_image", "rebuild": "servers:rebuild",
+    **shelve.POLICIES,
 }
 
 
@@ -66,6 +68,8 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
         image_id = await manager.create_image(req.context, server_id, argument["name"],
                                               argument.get("metadata") or {})
         return image_answer(req, image_id)
+    elif name in shelve.POLICIES:
+        await shelve.act(req, manager, name, argument)
     else:
         await _other_action(req, manager, name, argument)
     return Response(b"", 202)

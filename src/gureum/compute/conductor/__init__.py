@@ -21,6 +21,7 @@ from gureum.compute.conductor.base import (
 )
 from gureum.compute.conductor.builds import BUILD_EVENT, Builds
 from gureum.compute.conductor.hosts import HostReports
+from gureum.compute.conductor.shelve import Shelving
 from gureum.compute.conductor.volumes import Volumes, attachment_view
 from gureum.compute.manager.actions import BY_TASK_STATE, action_message
 from gureum.compute.models import Server, VolumeAttachment
@@ -30,7 +31,7 @@ __all__ = ["BUILD_EVENT", "Conductor", "ConductorBase", "Reporting", "attachment
            "fault", "heartbeat", "report_service", "service_lock"]
 
 
-class Conductor(Builds, Volumes, HostReports):
+class Conductor(Shelving, Builds, Volumes, HostReports):
     HANDLERS: tuple[str, ...] = ("work_for_host",)
 
     async def work_for_host(self, host: str, older_than: float = 0.0) -> dict[str, Any]:
@@ -48,6 +49,9 @@ class Conductor(Builds, Volumes, HostReports):
                 Server.host == host, VolumeAttachment.status != "attached")))
         return {"snapshots": [r.id for r in rows if r.task_state == "image_snapshot"
                               and r.updated_at <= cutoff],
+                "shelving": [{"server_id": r.id, "task_state": r.task_state} for r in rows
+                             if r.task_state in ("shelving", "shelving_offloading",
+                                                 "unshelving") and r.updated_at <= cutoff],
                 "attach": [v.id for v in volumes if v.status == "attaching"],
                 "detach": [v.id for v in volumes if v.status == "detaching"],
                 "build": [r.id for r in rows if r.vm_state == "building"

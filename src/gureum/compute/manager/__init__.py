@@ -11,6 +11,7 @@ from gureum.compute.manager.keypairs import Keypairs
 from gureum.compute.manager.metadata import ServerMetadata
 from gureum.compute.manager.rebuild import Rebuilds
 from gureum.compute.manager.servers import Servers
+from gureum.compute.manager.shelve import Shelving
 from gureum.compute.manager.snapshots import Snapshots
 from gureum.compute.manager.tags import Tags
 from gureum.compute.manager.usage import Usage
@@ -19,8 +20,8 @@ from gureum.compute.manager.volumes import VolumeAttachments
 __all__ = ["ComputeManager", "is_admin"]
 
 
-class ComputeManager(Servers, ServerActions, InstanceActions, ServerMetadata, Tags, Keypairs,
-                     Groups, Hosts, Usage, VolumeAttachments, Snapshots, Rebuilds,
+class ComputeManager(Shelving, Servers, ServerActions, InstanceActions, ServerMetadata, Tags,
+                     Keypairs, Groups, Hosts, Usage, VolumeAttachments, Snapshots, Rebuilds,
                      Interfaces):
     """Servers (with their build checks, flavors and quotas), their actions and the
     record of them, their tags, key pairs, server groups, and the hosts (services,

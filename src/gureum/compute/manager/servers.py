@@ -3,6 +3,7 @@ scheduler), list with nova's filters, show, update and delete."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gureum.clients.image import ImageError
 from gureum.compute import errors
 from gureum.compute.claims import release_claim
 from gureum.compute.manager.base import ManagerBase, is_admin, new_id, quota_lock, record_action
@@ -297,6 +299,10 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
             await session.execute(update(Server).where(Server.id == server_id).values(
                 task_state="deleting", updated_at=utcnow()))
             host = row.host
+        shelved_image = row.system_metadata.get("shelved_image_id")
+        if shelved_image and self.images is not None:  # no unshelve will need it
+            with contextlib.suppress(ImageError):
+                await self.images.delete_image(shelved_image, token=context.token)
         if host and await self._host_up(host):
             await self.bus.cast(compute_topic(host), "delete_server", server_id=server_id,
                                 request_id=context.request_id)

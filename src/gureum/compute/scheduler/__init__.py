@@ -59,6 +59,12 @@ NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
 HOST_STATES_TTL = 2.0
 
 
+# what a server waiting for a host waits in (task state → its vm state, and the agent's
+# method once it has one): a new server, and a shelved server that had left its host
+PLACING = {"scheduling": ("building", "build_server"),
+           "unshelving": ("shelved_offloaded", "unshelve_server")}
+
+
 class HostTaken(Exception):
     """The host filled up, or a group member took it, since the host states were read."""
 
@@ -101,7 +107,8 @@ class ComputeScheduler(Reporting):
         async with self.db.session() as session:
             waiting = list(await session.scalars(select(Server.id).where(
                 Server.deleted.is_(False), Server.host.is_(None),
-                Server.vm_state == "building", Server.task_state == "scheduling",
+                Server.vm_state.in_([vm for vm, _ in PLACING.values()]),
+                Server.task_state.in_(list(PLACING)),
                 Server.updated_at <= cutoff).order_by(Server.created_at)))
         for server_id in waiting:
             await self.schedule_server(server_id)
@@ -112,10 +119,11 @@ class ComputeScheduler(Reporting):
         # nova's scheduler consumes from its host states): servers asked for together
         # spread instead of all landing on the host that looked emptiest to each.
         async with self._deciding:
-            host = await self._place(server_id, request_id)
-        if host is not None:
-            await self.bus.cast(compute_topic(host), "build_server", server_id=server_id,
-                                request_id=request_id)
+            placed = await self._place(server_id, request_id)
+        if placed is not None:
+            host, task_state = placed
+            await self.bus.cast(compute_topic(host), PLACING[task_state][1],
+                                server_id=server_id, request_id=request_id)
 
     async def _hosts_changed(self, message: dict[str, Any]) -> None:
         self._states = None
@@ -134,12 +142,15 @@ class ComputeScheduler(Reporting):
                                     free_disk_gb=h.free_disk_gb - spec.disk_gb)
                             if h.node_id == host.node_id else h for h in self._states]
 
-    async def _place(self, server_id: str, request_id: str | None) -> str | None:
-        """The host claimed for the server, or None (placed already, gone, or ERROR)."""
+    async def _place(self, server_id: str, request_id: str | None,
+                     ) -> tuple[str, str] | None:
+        """The host claimed for the server and what it waited in, or None (placed
+        already, gone, or no host)."""
         async with self.db.session() as session:
             server = await session.get(Server, server_id)
             if (server is None or server.deleted or server.host is not None
-                    or server.vm_state != "building" or server.task_state != "scheduling"):
+                    or server.task_state not in PLACING
+                    or server.vm_state != PLACING[server.task_state][0]):
                 return None  # placed already (a repeated message), or gone
             spec = await self.request_spec(session, server)
             hosts = await self._current_states(session)
@@ -151,8 +162,8 @@ class ComputeScheduler(Reporting):
                 continue
             if placed:
                 self._consumed(host, spec)
-            return host.host if placed else None
-        await self._no_valid_host(server_id, request_id)
+            return (host.host, str(server.task_state)) if placed else None
+        await self._no_valid_host(server, request_id)
         return None
 
     def select_hosts(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
@@ -252,7 +263,7 @@ class ComputeScheduler(Reporting):
                 if not await transition(session, Server, server.id, {
                         "host": host.host, "node": host.host,
                         "availability_zone": host.zone, "updated_at": utcnow()},
-                        host=None, vm_state="building", task_state="scheduling"):
+                        host=None, vm_state=server.vm_state, task_state=server.task_state):
                     return False
                 if not await claim(session, host.node_id, server.id, spec.vcpus,
                                    spec.memory_mb, spec.disk_gb):
@@ -262,11 +273,14 @@ class ComputeScheduler(Reporting):
             return None
         return True
 
-    async def _no_valid_host(self, server_id: str, request_id: str | None) -> None:
+    async def _no_valid_host(self, server: Server, request_id: str | None) -> None:
+        """A build ends in ERROR; an unshelve leaves the server shelved, with the fault."""
+        building = server.vm_state == "building"
         async with self.db.session() as session:
-            if await transition(session, Server, server_id, {
-                    "vm_state": "error", "task_state": None, "updated_at": utcnow(),
-                    "fault": fault(NO_VALID_HOST)},
-                    host=None, vm_state="building"):
-                await record_event(session, server_id, request_id, EVENT, None, "Error",
-                                   NO_VALID_HOST)
+            if await transition(session, Server, server.id, {
+                    "vm_state": "error" if building else server.vm_state, "task_state": None,
+                    "updated_at": utcnow(), "fault": fault(NO_VALID_HOST)},
+                    host=None, vm_state=server.vm_state, task_state=server.task_state):
+                await record_event(session, server.id, request_id,
+                                   EVENT if building else "compute_unshelve_instance", None,
+                                   "Error", NO_VALID_HOST)
