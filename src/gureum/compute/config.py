@@ -36,6 +36,11 @@ class ComputeSettings(BaseModel):
                                         "before the server goes to ERROR.")
     build_timeout: float = Field(600.0, gt=0, description="Seconds after which a server "
                                  "still building on a host that is down goes to ERROR.")
+    allow_resize_to_same_host: bool = Field(False, description="A resize may stay on the "
+                                            "server's host (nova's option).")
+    resize_confirm_window: int = Field(0, ge=0, description="Seconds after which a resize "
+                                       "or cold migration left unconfirmed is confirmed "
+                                       "(0: never), as nova's.")
     shelved_offload_time: int = Field(0, ge=-1, description="Seconds a shelved server "
                                       "keeps its host before it is offloaded (0: at once, "
                                       "-1: never), as nova's.")

@@ -201,6 +201,20 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
         "preserve_ephemeral": {"type": "boolean"}, "description": DESCRIPTION,
         "personality": {"type": "array"}},
         "required": ["imageRef"], "additionalProperties": False},
+    "resize": {"type": "object", "properties": {
+        "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+        "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}},
+        "required": ["flavorRef"], "additionalProperties": False},
+    "confirmResize": {"type": "null"}, "revertResize": {"type": "null"},
+    # migrate's host is 2.56's; os-migrateLive's fields change with the version (the
+    # handler checks which): disk_over_commit before 2.25, force from 2.30 to 2.67
+    "migrate": {"type": ["object", "null"], "properties": {
+        "host": {**FQDN, "type": ["string", "null"]}}, "additionalProperties": False},
+    "os-migrateLive": {"type": "object", "properties": {
+        "host": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+        "block_migration": {"type": ["boolean", "string"]},
+        "disk_over_commit": {"type": ["boolean", "string"]}, "force": {"type": "boolean"}},
+        "required": ["host", "block_migration"], "additionalProperties": False},
     "shelve": {"type": "null"}, "shelveOffload": {"type": "null"},
     # 2.77 names a zone (checked in the handler: before it, nothing)
     "unshelve": {"type": ["object", "null"], "properties": {

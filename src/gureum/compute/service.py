@@ -16,6 +16,7 @@ from gureum.compute.api import (
     keypairs,
     limits,
     metadata,
+    moves,
     quotas,
     server_groups,
     servers,
@@ -45,7 +46,7 @@ def create_app(manager: ComputeManager, authenticator: Authenticator,
                               server_groups.router, services.router, hypervisors.router,
                               zones.router, aggregates.router, quotas.router,
                               usage.router, volume_attachments.router,
-                              interfaces.router)
+                              interfaces.router, moves.router)
     return ServiceApp(
         name=SERVICE_TYPE, dialect="nova", router=router,
         policy=PolicyEngine("compute", policies.RULES, policy_file),

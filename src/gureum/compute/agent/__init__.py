@@ -9,13 +9,14 @@ from gureum.compute.agent.actions import PowerActions
 from gureum.compute.agent.builds import Builds, instance_spec
 from gureum.compute.agent.images import Images
 from gureum.compute.agent.interfaces import Interfaces
+from gureum.compute.agent.moves import Moves
 from gureum.compute.agent.shelve import Shelving
 from gureum.compute.agent.volumes import Volumes
 
 __all__ = ["ComputeAgent", "instance_spec"]
 
 
-class ComputeAgent(Shelving, Images, Interfaces, Builds, PowerActions, Volumes):
+class ComputeAgent(Moves, Shelving, Images, Interfaces, Builds, PowerActions, Volumes):
     async def resync(self, older_than: float | None = None) -> None:
         """Finish what the conductor says is under way here: builds, deletes, and power
         actions whose message was lost (a restart) are done again, as nova-compute does

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from gureum.compute import errors, schemas, views
-from gureum.compute.api import shelve
+from gureum.compute.api import moves, shelve
 from gureum.compute.api.common import next_links, page, server_target, version
 from gureum.compute.api.servers import render
 from gureum.compute.manager import ComputeManager
@@ -30,7 +30,7 @@ POLICIES = {
     "addSecurityGroup": "os-security-groups:add", "removeSecurityGroup":
     "os-security-groups:remove", "os-getConsoleOutput": "os-console-output",
     "createImage": "servers:create_image", "rebuild": "servers:rebuild",
-    **shelve.POLICIES,
+    **shelve.POLICIES, **moves.POLICIES,
 }
 
 
@@ -68,6 +68,8 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
         image_id = await manager.create_image(req.context, server_id, argument["name"],
                                               argument.get("metadata") or {})
         return image_answer(req, image_id)
+    elif name in moves.POLICIES:
+        await moves.act(req, manager, name, argument)
     elif name in shelve.POLICIES:
         await shelve.act(req, manager, name, argument)
     else:

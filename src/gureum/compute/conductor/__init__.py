@@ -21,6 +21,7 @@ from gureum.compute.conductor.base import (
 )
 from gureum.compute.conductor.builds import BUILD_EVENT, Builds
 from gureum.compute.conductor.hosts import HostReports
+from gureum.compute.conductor.moves import Moves
 from gureum.compute.conductor.shelve import Shelving
 from gureum.compute.conductor.volumes import Volumes, attachment_view
 from gureum.compute.manager.actions import BY_TASK_STATE, action_message
@@ -31,7 +32,7 @@ __all__ = ["BUILD_EVENT", "Conductor", "ConductorBase", "Reporting", "attachment
            "fault", "heartbeat", "report_service", "service_lock"]
 
 
-class Conductor(Shelving, Builds, Volumes, HostReports):
+class Conductor(Moves, Shelving, Builds, Volumes, HostReports):
     HANDLERS: tuple[str, ...] = ("work_for_host",)
 
     async def work_for_host(self, host: str, older_than: float = 0.0) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from gureum.compute.manager.hosts import Hosts
 from gureum.compute.manager.interfaces import Interfaces
 from gureum.compute.manager.keypairs import Keypairs
 from gureum.compute.manager.metadata import ServerMetadata
+from gureum.compute.manager.moves import Moves
 from gureum.compute.manager.rebuild import Rebuilds
 from gureum.compute.manager.servers import Servers
 from gureum.compute.manager.shelve import Shelving
@@ -20,7 +21,7 @@ from gureum.compute.manager.volumes import VolumeAttachments
 __all__ = ["ComputeManager", "is_admin"]
 
 
-class ComputeManager(Shelving, Servers, ServerActions, InstanceActions, ServerMetadata, Tags,
+class ComputeManager(Moves, Shelving, Servers, ServerActions, InstanceActions, ServerMetadata, Tags,
                      Keypairs, Groups, Hosts, Usage, VolumeAttachments, Snapshots, Rebuilds,
                      Interfaces):
     """Servers (with their build checks, flavors and quotas), their actions and the

@@ -27,6 +27,7 @@ from gureum.compute.messages import (
 )
 from gureum.compute.models import (
     ComputeService,
+    Migration,
     Server,
     ServerGroup,
     ServerGroupMember,
@@ -336,8 +337,9 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
 
 
 async def mark_deleted(session: AsyncSession, server_id: str) -> bool:
-    """The end of a server: deleted (kept for admins and changes-since), its claim on the
-    host given back, its group membership gone. True the first time."""
+    """The end of a server: deleted (kept for admins and changes-since), its claims on
+    its host (and on a move's source) given back, its group membership gone. True the
+    first time."""
     row = await session.get(Server, server_id)
     if row is None or row.deleted:
         return False
@@ -345,6 +347,9 @@ async def mark_deleted(session: AsyncSession, server_id: str) -> bool:
     row.deleted, row.deleted_at, row.terminated_at = True, now, now
     row.vm_state, row.task_state, row.power_state, row.updated_at = "deleted", None, 0, now
     await release_claim(session, server_id)
+    for migration in await session.scalars(select(Migration.uuid).where(
+            Migration.server_id == server_id)):  # a source held by an unfinished move
+        await release_claim(session, migration)
     await session.execute(delete(ServerGroupMember).where(
         ServerGroupMember.server_id == server_id))
     await session.execute(delete(VolumeAttachment).where(

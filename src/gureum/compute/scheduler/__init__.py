@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute.claims import claim
@@ -30,8 +30,10 @@ from gureum.compute.messages import (
 from gureum.compute.models import (
     Aggregate,
     AggregateHost,
+    Allocation,
     ComputeNode,
     ComputeService,
+    Migration,
     Server,
     ServerGroup,
     ServerGroupMember,
@@ -65,6 +67,21 @@ PLACING = {"scheduling": ("building", "build_server"),
            "unshelving": ("shelved_offloaded", "unshelve_server")}
 
 
+def move_spec(spec: RequestSpec, server: Server, migration: Migration, host: str | None,
+              same_host_resize: bool) -> RequestSpec:
+    """What a moving server asks of its destination: its new flavor's sizes, not its
+    source (unless a resize may stay), the named host if any."""
+    flavor = server.new_flavor or server.flavor
+    stays = migration.migration_type == "resize" and same_host_resize
+    return replace(
+        spec, vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
+        disk_gb=flavor["disk"] + int(flavor.get("ephemeral") or 0)
+        + (int(flavor.get("swap") or 0) + 1023) // 1024,
+        extra_specs=dict(flavor.get("extra_specs") or {}),
+        ignore_hosts=frozenset() if stays else frozenset({migration.source_compute or ""}),
+        forced_host=None, requested_host=host)
+
+
 class HostTaken(Exception):
     """The host filled up, or a group member took it, since the host states were read."""
 
@@ -88,7 +105,8 @@ class ComputeScheduler(Reporting):
     async def start(self) -> None:
         await self.bus.subscribe(HOSTS_CHANGED, self._hosts_changed)
         for _ in range(WORKERS):
-            await self.bus.serve(SCHEDULER_TOPIC, {"schedule_server": self.schedule_server})
+            await self.bus.serve(SCHEDULER_TOPIC, {"schedule_server": self.schedule_server,
+                                                   "schedule_move": self.schedule_move})
         await report_service(self.db, SCHEDULER_BINARY, self.host, "internal")
         self.start_reporting(self.settings.report_interval, self._heartbeat,
                              "compute scheduler")
@@ -124,6 +142,81 @@ class ComputeScheduler(Reporting):
             host, task_state = placed
             await self.bus.cast(compute_topic(host), PLACING[task_state][1],
                                 server_id=server_id, request_id=request_id)
+
+    async def schedule_move(self, migration_id: str, host: str | None = None,
+                            force: bool = False, request_id: str | None = None) -> None:
+        """A host for a server that moves (resize, cold or live migration): the source
+        excluded (a resize may stay where it is when compute.allow_resize_to_same_host),
+        `host` the only candidate when an admin names it (`force`: not even checked)."""
+        async with self._deciding:
+            placed = await self._place_move(migration_id, host, force, request_id)
+        if placed is not None:
+            source, method = placed
+            await self.bus.cast(compute_topic(source), method, migration_id=migration_id,
+                                request_id=request_id)
+
+    async def _place_move(self, migration_id: str, host: str | None, force: bool,
+                          request_id: str | None) -> tuple[str, str] | None:
+        async with self.db.session() as session:
+            migration = (await session.scalars(select(Migration).where(
+                Migration.uuid == migration_id))).first()
+            server = None if migration is None else await session.get(Server,
+                                                                    migration.server_id)
+            if (migration is None or server is None or server.deleted
+                    or migration.status not in ("pre-migrating", "queued")
+                    or migration.dest_compute is not None):
+                return None
+            spec = move_spec(await self.request_spec(session, server), server, migration,
+                             host, self.settings.allow_resize_to_same_host)
+            hosts = await self._current_states(session)
+        candidates = [h for h in hosts if h.host == host] if force and host \
+            else self.select_hosts(hosts, spec)
+        for candidate in candidates:
+            if await self._claim_move(migration, server, spec, candidate):
+                self._consumed(candidate, spec)
+                live = migration.migration_type == "live-migration"
+                return str(migration.source_compute), "live_migrate" if live \
+                    else "resize_server"
+            self._states = None
+        await self._move_nowhere(migration, request_id)
+        return None
+
+    async def _claim_move(self, migration: Migration, server: Server, spec: RequestSpec,
+                          host: HostState) -> bool:
+        """The destination claimed for the server; its source's claim held on under the
+        migration (given back when the move is confirmed or completes)."""
+        try:
+            async with self.db.session() as session:
+                await session.execute(update(Allocation).where(
+                    Allocation.server_id == server.id).values(server_id=migration.uuid))
+                if not await claim(session, host.node_id, server.id, spec.vcpus,
+                                   spec.memory_mb, spec.disk_gb):
+                    raise HostTaken
+                moved = await session.execute(update(Migration).where(
+                    Migration.id == migration.id, Migration.dest_compute.is_(None)).values(
+                    dest_compute=host.host, dest_node=host.host, dest_host=host.host,
+                    updated_at=utcnow()))
+                if not moved.rowcount:  # type: ignore[attr-defined]
+                    raise HostTaken
+        except HostTaken:
+            return False
+        return True
+
+    async def _move_nowhere(self, migration: Migration, request_id: str | None) -> None:
+        """No host: the server stays where it is, as it was; the migration in error."""
+        async with self.db.session() as session:
+            await session.execute(update(Migration).where(Migration.id == migration.id)
+                                  .values(status="error", updated_at=utcnow()))
+            server = await session.get(Server, migration.server_id)
+            if server is None:
+                return
+            old = server.old_flavor or server.flavor
+            server.vcpus, server.memory_mb, server.root_gb = (old["vcpus"], old["ram"],
+                                                               old["disk"])
+            server.task_state, server.old_flavor, server.new_flavor = None, None, None
+            server.fault, server.updated_at = fault(NO_VALID_HOST), utcnow()
+            await record_event(session, server.id, request_id, EVENT, None, "Error",
+                               NO_VALID_HOST)
 
     async def _hosts_changed(self, message: dict[str, Any]) -> None:
         self._states = None

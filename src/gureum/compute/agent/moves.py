@@ -1,0 +1,168 @@
+"""Moves between hosts, each host doing its half: a resize or cold migration powers the
+server off on its source (its copy kept there until the move is confirmed), then the
+destination spawns it with its new flavor on its ports (bound to the destination) and
+volumes (connected there): VERIFY_RESIZE. Confirming destroys the source's copy;
+reverting destroys the destination's and starts the source's again. A live migration has
+the destination take the running server before the source lets it go."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from gureum.compute.agent.builds import Builds, instance_spec
+from gureum.compute.messages import RUNNING, SHUTDOWN, compute_topic
+
+RPC_TIMEOUT = 60.0
+
+
+class Moves(Builds):
+    HANDLERS: tuple[str, ...] = ("resize_server", "finish_resize", "confirm_resize",
+                                 "revert_resize", "finish_revert_resize", "live_migrate",
+                                 "receive_live_migration")
+
+    async def _move(self, migration_id: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = await self._call("move_request",
+                                                        migration_id=migration_id)
+        return found
+
+    async def _failed(self, request: dict[str, Any], exc: Exception, event: str,
+                      request_id: str | None) -> None:
+        await self._call("move_failed", migration_id=request["migration"]["uuid"],
+                         reason=str(exc) or type(exc).__name__, event=event,
+                         request_id=request_id)
+
+    # ------------------------------------------------------------ resize, cold migrate
+    async def resize_server(self, migration_id: str, request_id: str | None = None) -> None:
+        """On the source: the server off (its disk stays here until confirmed)."""
+        request = await self._move(migration_id)
+        if request is None or not await self._call(
+                "move_step", migration_id=migration_id, status="migrating",
+                task_state="resize_migrating", expected_status="pre-migrating"):
+            return
+        server_id, event = request["id"], "compute_resize_instance"
+        await self._event(server_id, event, request_id)
+        try:
+            await self.driver.power_off(server_id)
+            await self._disconnect(server_id)
+        except Exception as exc:
+            await self._failed(request, exc, event, request_id)
+            return
+        await self._call("move_step", migration_id=migration_id, status="post-migrating",
+                         task_state="resize_migrated", expected_status="migrating")
+        await self._event(server_id, event, request_id, "Success")
+        await self.bus.cast(compute_topic(request["migration"]["dest_compute"]),
+                            "finish_resize", migration_id=migration_id,
+                            request_id=request_id)
+
+    async def finish_resize(self, migration_id: str, request_id: str | None = None) -> None:
+        """On the destination: the server spawned with its new flavor."""
+        request = await self._move(migration_id)
+        if request is None or request["migration"]["status"] != "post-migrating":
+            return
+        await self._event(request["id"], "compute_finish_resize", request_id)
+        stopped = request["vm_state"] == "stopped"
+        try:
+            await self._take(request, stopped)
+        except Exception as exc:
+            await self._failed(request, exc, "compute_finish_resize", request_id)
+            return
+        await self._call("resize_finished", migration_id=migration_id,
+                         power_state=SHUTDOWN if stopped else RUNNING, request_id=request_id)
+
+    async def confirm_resize(self, migration_id: str, request_id: str | None = None) -> None:
+        """On the source: its copy is no longer needed."""
+        request = await self._move(migration_id)
+        if request is None or request["migration"]["status"] != "confirming":
+            return
+        migration = request["migration"]
+        if migration["dest_compute"] != self.host:
+            await self.driver.destroy(request["id"])
+        await self._call("resize_confirmed", migration_id=migration_id,
+                         request_id=request_id)
+
+    async def revert_resize(self, migration_id: str, request_id: str | None = None) -> None:
+        """On the destination: its copy goes; the source takes the server back."""
+        request = await self._move(migration_id)
+        if request is None or request["migration"]["status"] != "reverting":
+            return
+        migration = request["migration"]
+        if migration["source_compute"] != self.host:
+            with contextlib.suppress(Exception):
+                await self._disconnect(request["id"])
+            await self.driver.destroy(request["id"])
+        await self.bus.cast(compute_topic(migration["source_compute"]),
+                            "finish_revert_resize", migration_id=migration_id,
+                            request_id=request_id)
+
+    async def finish_revert_resize(self, migration_id: str,
+                                   request_id: str | None = None) -> None:
+        """On the source: the server back with its old flavor, as it was."""
+        request = await self._move(migration_id)
+        if request is None or request["migration"]["status"] != "reverting":
+            return
+        stopped = request["power_state"] == SHUTDOWN
+        try:
+            await self._take({**request, "flavor": request["old_flavor"]}, stopped)
+        except Exception as exc:
+            await self._failed(request, exc, "compute_finish_revert_resize", request_id)
+            return
+        await self._call("resize_reverted", migration_id=migration_id,
+                         power_state=SHUTDOWN if stopped else RUNNING, request_id=request_id)
+
+    # ------------------------------------------------------------ live migration
+    async def live_migrate(self, migration_id: str, request_id: str | None = None) -> None:
+        """On the source: the destination takes the running server, then this host lets
+        its copy go."""
+        request = await self._move(migration_id)
+        if request is None:
+            return
+        for status, expected in (("preparing", "queued"), ("running", "preparing")):
+            if not await self._call("move_step", migration_id=migration_id, status=status,
+                                    task_state=None, expected_status=expected):
+                return
+        server_id, event = request["id"], "compute_live_migration"
+        await self._event(server_id, event, request_id)
+        destination = request["migration"]["dest_compute"]
+        try:
+            await self.bus.call(compute_topic(destination), "receive_live_migration",
+                                timeout=RPC_TIMEOUT, migration_id=migration_id)
+        except Exception as exc:
+            await self._failed(request, exc, event, request_id)
+            return
+        if destination != self.host:
+            await self.driver.destroy(server_id)
+        await self._call("live_migrated", migration_id=migration_id, request_id=request_id)
+
+    async def receive_live_migration(self, migration_id: str) -> None:
+        """On the destination: the server running here, on its ports and volumes."""
+        request = await self._move(migration_id)
+        if request is None:
+            raise RuntimeError(f"migration {migration_id} is gone")
+        await self._take(request, stopped=False)
+
+    # ------------------------------------------------------------ this host takes it
+    async def _take(self, request: dict[str, Any], stopped: bool) -> None:
+        """The server spawned here (with request's flavor), its ports bound to this host
+        and its volumes connected here; off again when it was stopped."""
+        server_id = request["id"]
+        binding = {"binding:host_id": self.host}
+        ports = [await self.network.update_port(p["id"], binding) for p in request["ports"]]
+        await self.driver.spawn(instance_spec(request, ports))
+        if stopped:
+            await self.driver.power_off(server_id)
+        found = await self._call("teardown_request", server_id=server_id)
+        for volume in (found or {}).get("volumes", []):
+            if volume["status"] != "attached":
+                continue
+            assert self.volumes is not None
+            attachment = await self.volumes.update_attachment(
+                volume["attachment_id"], self.connector(volume["device_name"]))
+            await self.driver.attach_volume(server_id, attachment["connection_info"],
+                                            volume["device_name"])
+
+    async def _disconnect(self, server_id: str) -> None:
+        found = await self._call("teardown_request", server_id=server_id)
+        for volume in (found or {}).get("volumes", []):
+            if volume["status"] == "attached":
+                await self.driver.detach_volume(server_id, volume["device_name"])

@@ -1,0 +1,146 @@
+"""Moving servers (issue 7): resize to VERIFY_RESIZE then confirm or revert, cold and
+live migration between the fake hosts, the migration records, and the claims following
+the server (hypervisor usage shows where it is)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.functional.compute_helpers import (
+    compute_client,
+    create_server,
+    network_id,
+    wait_deleted,
+    wait_status,
+)
+from tests.harness import RunningCloud, unique
+
+
+@pytest.fixture()
+def admin(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    with compute_client(cloud, "admin", "2.80") as client:
+        yield client
+
+
+def settle(client: httpx.Client, server_id: str, status: str) -> dict[str, Any]:
+    shown = wait_status(client, server_id, {status})
+    while shown["OS-EXT-STS:task_state"] is not None:
+        shown = wait_status(client, server_id, {status})
+    return shown
+
+
+def act(client: httpx.Client, server_id: str, action: str, argument: Any = None,
+        ) -> httpx.Response:
+    return client.post(f"/servers/{server_id}/action", json={action: argument})
+
+
+def host_of(admin: httpx.Client, server_id: str) -> str:
+    return str(admin.get(f"/servers/{server_id}").json()["server"]["OS-EXT-SRV-ATTR:host"])
+
+
+def used(admin: httpx.Client) -> dict[str, int]:
+    """Each host's RAM in use."""
+    return {h["hypervisor_hostname"]: h["memory_mb_used"] for h in admin.get(
+        "/os-hypervisors/detail", headers={"OpenStack-API-Version": "compute 2.87"}
+    ).json()["hypervisors"]}
+
+
+def test_resize_confirm_and_revert(cloud: RunningCloud, admin: httpx.Client,
+                                   demo_nova: httpx.Client, image: str) -> None:
+    made = create_server(demo_nova, image, networks=[
+        {"uuid": network_id(cloud, "private", "demo")}], name=unique("resize"))
+    before = settle(demo_nova, made["id"], "ACTIVE")
+    source = host_of(admin, made["id"])
+    start = used(admin)
+    nano, micro = (admin.get(f"/flavors/{f}").json()["flavor"]["ram"] for f in ("42", "84"))
+    assert act(demo_nova, made["id"], "resize", {"flavorRef": "84"}).status_code == 202
+    resized = settle(demo_nova, made["id"], "VERIFY_RESIZE")
+    assert resized["flavor"]["id"] == "84" and resized["addresses"] == before["addresses"]
+    target = host_of(admin, made["id"])
+    assert target != source  # compute.allow_resize_to_same_host is off
+    during = used(admin)  # both ends held until it is confirmed
+    assert during[source] == start[source] and during[target] == start[target] + micro
+    assert act(demo_nova, made["id"], "confirmResize").status_code == 202
+    settle(demo_nova, made["id"], "ACTIVE")
+    after = used(admin)
+    assert after[source] == start[source] - nano and after[target] == start[target] + micro
+    migrations = admin.get("/os-migrations", params={"instance_uuid": made["id"]}).json()[
+        "migrations"]
+    assert [(m["migration_type"], m["status"], m["source_compute"], m["dest_compute"])
+            for m in migrations] == [("resize", "confirmed", source, target)]
+    assert migrations[0]["new_instance_type_id"] == "84" and len(migrations[0]["uuid"]) == 36
+    # a revert: back to the old flavor on the old host
+    assert act(demo_nova, made["id"], "resize", {"flavorRef": "1"}).status_code == 202
+    settle(demo_nova, made["id"], "VERIFY_RESIZE")
+    assert act(demo_nova, made["id"], "revertResize").status_code == 202
+    back = settle(demo_nova, made["id"], "ACTIVE")
+    assert back["flavor"]["id"] == "84" and host_of(admin, made["id"]) == target
+    assert used(admin)[target] == start[target] + micro
+    actions = [a["action"] for a in demo_nova.get(
+        f"/servers/{made['id']}/os-instance-actions").json()["instanceActions"]]
+    assert actions[:4] == ["revertResize", "resize", "confirmResize", "resize"]
+    assert demo_nova.delete(f"/servers/{made['id']}").status_code == 204
+    wait_deleted(demo_nova, made["id"])
+    assert used(admin) == {h: u - (nano if h == source else 0) for h, u in start.items()}
+
+
+def test_resize_refusals(demo_nova: httpx.Client, image: str) -> None:
+    made = create_server(demo_nova, image, name=unique("resize"), flavor="84")
+    settle(demo_nova, made["id"], "ACTIVE")
+    same = act(demo_nova, made["id"], "resize", {"flavorRef": "84"})
+    assert same.status_code == 400 and "must change flavor" in same.text
+    assert act(demo_nova, made["id"], "resize", {"flavorRef": "nope"}).status_code == 400
+    assert act(demo_nova, made["id"], "confirmResize").status_code == 409
+    assert act(demo_nova, made["id"], "migrate").status_code == 403  # admins only
+    statuses = {act(demo_nova, made["id"], "resize", {"flavorRef": "1"}).status_code
+                for _ in range(3)}
+    assert 202 in statuses and statuses <= {202, 409}
+    settle(demo_nova, made["id"], "VERIFY_RESIZE")
+    assert act(demo_nova, made["id"], "revertResize").status_code == 202
+    settle(demo_nova, made["id"], "ACTIVE")
+    assert demo_nova.delete(f"/servers/{made['id']}").status_code == 204
+    wait_deleted(demo_nova, made["id"])
+
+
+def test_cold_and_live_migration(cloud: RunningCloud, admin: httpx.Client,
+                                 image: str) -> None:
+    made = create_server(admin, image, name=unique("moving"))
+    settle(admin, made["id"], "ACTIVE")
+    hosts = sorted(used(admin))
+    first = host_of(admin, made["id"])
+    assert act(admin, made["id"], "migrate").status_code == 202
+    settle(admin, made["id"], "VERIFY_RESIZE")
+    second = host_of(admin, made["id"])
+    assert second != first
+    assert act(admin, made["id"], "confirmResize").status_code == 202
+    settle(admin, made["id"], "ACTIVE")
+    # live, to a named host (2.30+)
+    third = next(h for h in hosts if h not in (first, second))
+    assert act(admin, made["id"], "os-migrateLive", {
+        "host": second, "block_migration": "auto"}).status_code == 400  # where it is
+    assert act(admin, made["id"], "os-migrateLive", {
+        "host": third, "block_migration": "auto"}).status_code == 202
+    settle(admin, made["id"], "ACTIVE")
+    assert host_of(admin, made["id"]) == third
+    # 2.56: a cold migration to a named host
+    assert act(admin, made["id"], "migrate", {"host": first}).status_code == 202
+    settle(admin, made["id"], "VERIFY_RESIZE")
+    assert host_of(admin, made["id"]) == first
+    assert act(admin, made["id"], "confirmResize").status_code == 202
+    settle(admin, made["id"], "ACTIVE")
+    kinds = [(m["migration_type"], m["status"]) for m in admin.get(
+        "/os-migrations", params={"instance_uuid": made["id"]}).json()["migrations"]]
+    assert kinds == [("migration", "confirmed"), ("live-migration", "completed"),
+                     ("migration", "confirmed")]
+    live = admin.get("/os-migrations", params={"migration_type": "live-migration",
+                                               "host": third}).json()["migrations"]
+    assert made["id"] in {m["instance_uuid"] for m in live}
+    assert admin.get(f"/servers/{made['id']}/migrations").json() == {"migrations": []}
+    paged = admin.get("/os-migrations", params={"instance_uuid": made["id"], "limit": 1})
+    assert paged.json()["migrations_links"][0]["rel"] == "next"
+    assert admin.delete(f"/servers/{made['id']}").status_code == 204
+    wait_deleted(admin, made["id"])
