@@ -4,6 +4,7 @@ the server (hypervisor usage shows where it is)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -142,5 +143,55 @@ def test_cold_and_live_migration(cloud: RunningCloud, admin: httpx.Client,
     assert admin.get(f"/servers/{made['id']}/migrations").json() == {"migrations": []}
     paged = admin.get("/os-migrations", params={"instance_uuid": made["id"], "limit": 1})
     assert paged.json()["migrations_links"][0]["rel"] == "next"
+    assert admin.delete(f"/servers/{made['id']}").status_code == 204
+    wait_deleted(admin, made["id"])
+
+
+def test_unconfirmed_resizes_are_confirmed_after_the_window(
+        cloud: RunningCloud, demo_nova: httpx.Client, image: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    made = create_server(demo_nova, image, name=unique("resize"))
+    settle(demo_nova, made["id"], "ACTIVE")
+    assert act(demo_nova, made["id"], "resize", {"flavorRef": "84"}).status_code == 202
+    settle(demo_nova, made["id"], "VERIFY_RESIZE")
+    conductor = cloud.cloud.conductor
+    assert conductor is not None
+    cloud.run(conductor.confirm_resizes())  # window 0: never
+    time.sleep(0.3)
+    assert settle(demo_nova, made["id"], "VERIFY_RESIZE")
+    monkeypatch.setattr(cloud.settings.compute, "resize_confirm_window", 1)
+    time.sleep(1.1)
+    cloud.run(conductor.confirm_resizes())
+    settle(demo_nova, made["id"], "ACTIVE")
+    assert demo_nova.delete(f"/servers/{made['id']}").status_code == 204
+    wait_deleted(demo_nova, made["id"])
+
+
+def test_evacuate_from_a_host_forced_down(cloud: RunningCloud, admin: httpx.Client,
+                                          image: str) -> None:
+    made = create_server(admin, image, name=unique("evacuee"))
+    settle(admin, made["id"], "ACTIVE")
+    source = host_of(admin, made["id"])
+    refused = act(admin, made["id"], "evacuate", {})
+    assert refused.status_code == 409 and "still in use" in refused.text
+    service = next(s for s in admin.get("/os-services", params={
+        "binary": "nova-compute", "host": source}).json()["services"])
+    assert admin.put(f"/os-services/{service['id']}", json={"forced_down": True}
+                     ).status_code == 200
+    try:
+        with compute_client(cloud, "admin", "2.13") as old:
+            assert act(old, made["id"], "evacuate", {}).status_code == 400
+            answer = act(old, made["id"], "evacuate", {"onSharedStorage": False})
+        assert answer.status_code == 200 and answer.json()["adminPass"]
+        back = settle(admin, made["id"], "ACTIVE")
+        assert back["OS-EXT-SRV-ATTR:host"] not in (None, source)
+        migration = admin.get("/os-migrations", params={
+            "instance_uuid": made["id"], "migration_type": "evacuation"}).json()["migrations"]
+        assert [(m["status"], m["source_compute"]) for m in migration] == [("done", source)]
+        assert act(admin, made["id"], "evacuate", {"onSharedStorage": False}
+                   ).status_code == 400  # gone at 2.14
+    finally:
+        admin.put(f"/os-services/{service['id']}", json={"forced_down": False})
+    settle(admin, made["id"], "ACTIVE")
     assert admin.delete(f"/servers/{made['id']}").status_code == 204
     wait_deleted(admin, made["id"])

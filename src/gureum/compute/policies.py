@@ -84,6 +84,7 @@ RULES += _rules(READER, "os-volumes-attachments:index", "os-volumes-attachments:
 RULES += _rules(MEMBER, "os-shelve:shelve", "os-shelve:unshelve", "servers:resize",
                 "servers:confirm_resize", "servers:revert_resize")
 RULES += _rules(ADMIN, "os-migrate-server:migrate", "os-migrate-server:migrate_live",
+                "os-evacuate",
                 "os-migrations:index", "servers:migrations:index", "servers:migrations:show")
 RULES += _rules(ADMIN, "os-shelve:shelve_offload")
 RULES += _rules(MEMBER, "servers:create_image", "servers:rebuild",

@@ -215,6 +215,11 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
         "block_migration": {"type": ["boolean", "string"]},
         "disk_over_commit": {"type": ["boolean", "string"]}, "force": {"type": "boolean"}},
         "required": ["host", "block_migration"], "additionalProperties": False},
+    "evacuate": {"type": "object", "properties": {
+        "host": {"type": "string", "minLength": 1, "maxLength": 255},
+        "onSharedStorage": {"type": ["boolean", "string"]},
+        "adminPass": {"type": "string"}, "force": {"type": "boolean"}},
+        "additionalProperties": False},
     "shelve": {"type": "null"}, "shelveOffload": {"type": "null"},
     # 2.77 names a zone (checked in the handler: before it, nothing)
     "unshelve": {"type": ["object", "null"], "properties": {

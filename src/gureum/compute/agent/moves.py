@@ -19,7 +19,7 @@ RPC_TIMEOUT = 60.0
 class Moves(Builds):
     HANDLERS: tuple[str, ...] = ("resize_server", "finish_resize", "confirm_resize",
                                  "revert_resize", "finish_revert_resize", "live_migrate",
-                                 "receive_live_migration")
+                                 "receive_live_migration", "evacuate_server")
 
     async def _move(self, migration_id: str) -> dict[str, Any] | None:
         found: dict[str, Any] | None = await self._call("move_request",
@@ -140,6 +140,22 @@ class Moves(Builds):
         if request is None:
             raise RuntimeError(f"migration {migration_id} is gone")
         await self._take(request, stopped=False)
+
+    # ------------------------------------------------------------ evacuation
+    async def evacuate_server(self, migration_id: str, request_id: str | None = None,
+                              ) -> None:
+        """On the destination: the server rebuilt here, its own host being down."""
+        request = await self._move(migration_id)
+        if request is None or request["migration"]["status"] != "accepted":
+            return
+        event = "compute_rebuild_instance"
+        await self._event(request["id"], event, request_id)
+        try:
+            await self._take(request, stopped=request["evacuated_to"] == "stopped")
+        except Exception as exc:
+            await self._failed(request, exc, event, request_id)
+            return
+        await self._call("evacuated", migration_id=migration_id, request_id=request_id)
 
     # ------------------------------------------------------------ this host takes it
     async def _take(self, request: dict[str, Any], stopped: bool) -> None:

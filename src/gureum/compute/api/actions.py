@@ -34,6 +34,11 @@ POLICIES = {
 }
 
 
+# the actions whose module of their own does them (and may give the answer's body)
+DELEGATED = {**dict.fromkeys(moves.POLICIES, moves.act),
+             **dict.fromkeys(shelve.POLICIES, shelve.act)}
+
+
 @router.post("/action", schema=schemas.SERVER_ACTION, policy=P + "servers:show",
              target=server_target)
 async def server_action(req: Request, manager: ComputeManager) -> Any:
@@ -68,10 +73,10 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
         image_id = await manager.create_image(req.context, server_id, argument["name"],
                                               argument.get("metadata") or {})
         return image_answer(req, image_id)
-    elif name in moves.POLICIES:
-        await moves.act(req, manager, name, argument)
-    elif name in shelve.POLICIES:
-        await shelve.act(req, manager, name, argument)
+    elif name in DELEGATED:
+        answer = await DELEGATED[name](req, manager, name, argument)
+        if answer is not None:
+            return answer if isinstance(answer, Response) else json_response(answer, 200)
     else:
         await _other_action(req, manager, name, argument)
     return Response(b"", 202)

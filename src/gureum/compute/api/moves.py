@@ -4,7 +4,10 @@ live migrations under way (/servers/{id}/migrations, 2.23)."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
+
+from starlette.responses import Response
 
 from gureum.compute import errors
 from gureum.compute.api.common import next_links, page, server_target, version
@@ -19,11 +22,15 @@ P = "os_compute_api:"
 # action → its policy (nova's names)
 POLICIES = {"resize": "servers:resize", "confirmResize": "servers:confirm_resize",
             "revertResize": "servers:revert_resize", "migrate": "os-migrate-server:migrate",
-            "os-migrateLive": "os-migrate-server:migrate_live"}
+            "os-migrateLive": "os-migrate-server:migrate_live", "evacuate": "os-evacuate"}
 
 
-async def act(req: Request, manager: ComputeManager, name: str, argument: Any) -> None:
+async def act(req: Request, manager: ComputeManager, name: str, argument: Any,
+              ) -> dict[str, Any] | Response | None:
+    """The action done; the body of its answer, if it has one."""
     server_id, context = req.params["server_id"], req.context
+    if name == "evacuate":
+        return await _evacuate(req, manager, argument)
     if name == "resize":
         await manager.resize_server(context, server_id, str(argument["flavorRef"]))
     elif name == "confirmResize":
@@ -38,6 +45,24 @@ async def act(req: Request, manager: ComputeManager, name: str, argument: Any) -
     else:
         await manager.live_migrate_server(context, server_id, argument["host"],
                                           force=_live_arguments(req, argument))
+    return None
+
+
+async def _evacuate(req: Request, manager: ComputeManager, argument: dict[str, Any],
+                    ) -> dict[str, Any] | Response:
+    """onSharedStorage before 2.14 (required), force from 2.29 to 2.67; the admin
+    password in the answer before 2.14; stopped at the end from 2.95."""
+    at = version(req)
+    if (at < (2, 14)) != ("onSharedStorage" in argument):
+        raise errors.InvalidInput(reason="onSharedStorage is required before 2.14, and "
+                                  "refused from it")
+    if "force" in argument and not (2, 29) <= at < (2, 68):
+        raise errors.InvalidInput(reason="force is accepted from 2.29 to 2.67")
+    await manager.evacuate_server(req.context, req.params["server_id"], argument.get("host"),
+                                  stopped=at >= (2, 95))
+    if at < (2, 14):
+        return {"adminPass": argument.get("adminPass") or secrets.token_urlsafe(9)}
+    return Response(b"", 200)
 
 
 def _live_arguments(req: Request, argument: dict[str, Any]) -> bool:

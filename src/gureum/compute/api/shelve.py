@@ -16,6 +16,7 @@ POLICIES = {"shelve": "os-shelve:shelve", "shelveOffload": "os-shelve:shelve_off
 
 
 async def act(req: Request, manager: ComputeManager, name: str, argument: Any) -> None:
+    """The action done (its answer has no body)."""
     server_id = req.params["server_id"]
     if name == "shelve":
         await manager.shelve_server(req.context, server_id)

@@ -23,7 +23,7 @@ from gureum.core.db import utcnow
 class Moves(Builds, ConductorBase):
     HANDLERS: tuple[str, ...] = ("move_request", "move_step", "resize_finished",
                                  "resize_confirmed", "resize_reverted", "live_migrated",
-                                 "move_failed")
+                                 "evacuated", "move_failed")
     PERIODIC: tuple[str, ...] = ("confirm_resizes",)
 
     async def move_request(self, migration_id: str) -> dict[str, Any] | None:
@@ -39,6 +39,7 @@ class Moves(Builds, ConductorBase):
             return {**view, "old_flavor": row.old_flavor or row.flavor,
                     "vm_state": row.vm_state, "task_state": row.task_state,
                     "power_state": row.power_state,
+                    "evacuated_to": row.system_metadata.get("evacuated_to"),
                     "migration": migration_view(migration)}
 
     async def move_step(self, migration_id: str, status: str, task_state: str | None,
@@ -132,6 +133,27 @@ class Moves(Builds, ConductorBase):
                 row.task_state, row.power_state, row.updated_at = None, RUNNING, utcnow()
                 await record_event(session, row.id, request_id, "compute_live_migration",
                                    migration.source_compute, "Success")
+
+    async def evacuated(self, migration_id: str, request_id: str | None = None) -> None:
+        """Rebuilt on the destination: its down host's claim is given back."""
+        async with self.db.session() as session:
+            migration = await self._migration(session, migration_id)
+            if migration is None or migration.status != "accepted":
+                return
+            row = await session.get(Server, migration.server_id)
+            await release_claim(session, migration.uuid)
+            migration.status, migration.updated_at = "done", utcnow()
+            if row is None:
+                return
+            meta = dict(row.system_metadata)
+            end = meta.pop("evacuated_to", "active")
+            row.host, row.node, row.system_metadata = (migration.dest_compute,
+                                                       migration.dest_node, meta)
+            row.vm_state, row.task_state = end, None
+            row.power_state, row.updated_at = SHUTDOWN if end == "stopped" else RUNNING, \
+                utcnow()
+            await record_event(session, row.id, request_id, "compute_rebuild_instance",
+                               migration.dest_compute, "Success")
 
     async def move_failed(self, migration_id: str, reason: str, event: str,
                           request_id: str | None = None) -> None:

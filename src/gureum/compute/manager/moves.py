@@ -18,9 +18,11 @@ from gureum.compute.messages import SCHEDULER_TOPIC, compute_topic
 from gureum.compute.models import ComputeNode, Migration, Server
 from gureum.core.context import RequestContext
 from gureum.core.db import transition, utcnow
+from gureum.core.errors import Conflict
 
 RESIZABLE = ("active", "stopped")
 LIVE_MIGRATABLE = ("active", "paused")
+EVACUABLE = ("active", "stopped", "error")
 
 
 class Moves(Servers):
@@ -91,6 +93,28 @@ class Moves(Servers):
         await self.bus.cast(SCHEDULER_TOPIC, "schedule_move", migration_id=migration.uuid,
                             host=host, force=force and host is not None,
                             request_id=context.request_id)
+
+    async def evacuate_server(self, context: RequestContext, server_id: str,
+                              host: str | None, stopped: bool) -> None:
+        """Rebuilt on another host (named, or the scheduler's) when its own is down; it
+        ends as it was (an errored one active), or stopped (2.95)."""
+        server = await self._movable(context, server_id, "evacuate", EVACUABLE)
+        if await self._host_up(server.host or ""):
+            raise Conflict(f"Compute service of {server.host} is still in use.")
+        if host is not None:
+            await self._check_destination(server, host)
+        end = "stopped" if stopped or server.vm_state == "stopped" else "active"
+        migration = self._migration(server, "evacuation", "accepted", server.flavor_id)
+        async with self.db.session() as session:
+            if not await transition(session, Server, server_id, {
+                    "task_state": "rebuilding", "fault": None, "updated_at": utcnow(),
+                    "system_metadata": {**server.system_metadata, "evacuated_to": end}},
+                    vm_state=EVACUABLE, task_state=None, deleted=False):
+                raise invalid_state(server, "evacuate", EVACUABLE)
+            session.add(migration)
+            await record_action(session, server, "evacuate", context)
+        await self.bus.cast(SCHEDULER_TOPIC, "schedule_move", migration_id=migration.uuid,
+                            host=host, request_id=context.request_id)
 
     async def confirm_resize(self, context: RequestContext, server_id: str) -> None:
         migration = await self._finished(context, server_id, "confirmResize", "confirming",

@@ -163,7 +163,7 @@ class ComputeScheduler(Reporting):
             server = None if migration is None else await session.get(Server,
                                                                     migration.server_id)
             if (migration is None or server is None or server.deleted
-                    or migration.status not in ("pre-migrating", "queued")
+                    or migration.status not in ("pre-migrating", "queued", "accepted")
                     or migration.dest_compute is not None):
                 return None
             spec = move_spec(await self.request_spec(session, server), server, migration,
@@ -174,6 +174,8 @@ class ComputeScheduler(Reporting):
         for candidate in candidates:
             if await self._claim_move(migration, server, spec, candidate):
                 self._consumed(candidate, spec)
+                if migration.migration_type == "evacuation":  # its source is down
+                    return candidate.host, "evacuate_server"
                 live = migration.migration_type == "live-migration"
                 return str(migration.source_compute), "live_migrate" if live \
                     else "resize_server"
