@@ -1,6 +1,6 @@
-"""A client of the Block Storage v3 API (cinder), as compute uses it: show a volume, and
-the attachments API (3.27/3.44) that reserves, connects, completes and ends an
-attachment.
+"""A client of the Block Storage v3 API (cinder), as compute uses it: show and create
+volumes (boot from volume), show snapshots, and the attachments API (3.27/3.44) that
+reserves, connects, completes and ends an attachment.
 
 Calls go with the token given (the user's, so cinder decides what the user may see) or
 else with the service user's. Without an in-process transport the catalog says where
@@ -39,6 +39,16 @@ class VolumeClient(ServiceClient):
 
     async def show_volume(self, volume_id: str, token: str | None = None) -> dict[str, Any]:
         return (await self.request("GET", f"/volumes/{volume_id}", token))["volume"]  # type: ignore[no-any-return]
+
+    async def show_snapshot(self, snapshot_id: str, token: str | None = None,
+                            ) -> dict[str, Any]:
+        return (await self.request("GET", f"/snapshots/{snapshot_id}", token))["snapshot"]  # type: ignore[no-any-return]
+
+    async def create_volume(self, spec: dict[str, Any], token: str | None = None,
+                            ) -> dict[str, Any]:
+        """A new volume (`creating`): empty, or from an image or a snapshot."""
+        return (await self.request("POST", "/volumes", token, ok=(202,),  # type: ignore[no-any-return]
+                                   json={"volume": spec}))["volume"]
 
     async def create_attachment(self, volume_id: str, server_id: str,
                                 token: str | None = None) -> dict[str, Any]:

@@ -26,6 +26,27 @@ HINTS = {"type": "object", "properties": {
     "different_host": {"type": ["string", "array"], "items": {"type": "string"}}}}
 
 
+def _bdm(tagged: bool, typed: bool) -> dict[str, Any]:
+    """block_device_mapping_v2: a device tag where networks take one (2.32, 2.42), a
+    volume type from 2.67."""
+    item: dict[str, Any] = {"type": "object", "properties": {
+        "source_type": {"enum": ["volume", "image", "snapshot", "blank"]},
+        "destination_type": {"enum": ["local", "volume"]},
+        "uuid": {"type": "string", "minLength": 1, "maxLength": 255},
+        "boot_index": {"type": ["integer", "string", "null"]},
+        "volume_size": {"type": ["integer", "string", "null"]},
+        "delete_on_termination": {"type": ["boolean", "string"]},
+        "device_name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "device_type": {"type": "string"}, "disk_bus": {"type": "string"},
+        "guest_format": {"type": "string"}, "no_device": {}},
+        "additionalProperties": False}
+    if tagged:
+        item["properties"]["tag"] = TAG
+    if typed:
+        item["properties"]["volume_type"] = {"type": ["string", "null"], "maxLength": 255}
+    return {"type": "array", "items": item}
+
+
 def _server_create(networks: dict[str, Any], required: list[str],
                    **extra: Any) -> dict[str, Any]:
     """`required` beyond name and flavorRef (imageRef may come as the root block
@@ -49,7 +70,13 @@ def _server_create(networks: dict[str, Any], required: list[str],
                       "minimum": 1},
         "return_reservation_id": {"type": ["boolean", "string"]},
         "config_drive": {"type": ["boolean", "string"]},
-        "block_device_mapping_v2": {"type": "array", "items": {"type": "object"}},
+        "block_device_mapping_v2": _bdm(tagged=False, typed=False),
+        "block_device_mapping": {"type": "array", "items": {
+            "type": "object", "properties": {
+                "volume_id": UUID, "device_name": {"type": "string", "maxLength": 255},
+                "delete_on_termination": {"type": ["boolean", "string"]},
+                "volume_size": {"type": ["integer", "string", "null"]}},
+            "additionalProperties": True}},
         **extra},
         "required": ["name", "flavorRef", *required], "additionalProperties": False}
     return {"type": "object", "properties": {
@@ -72,26 +99,36 @@ TRUSTED_CERTS = {"type": ["array", "null"], "minItems": 1, "maxItems": 50,
 CREATE_SERVER = {
     "2.1": _server_create(_networks(False, False), []),
     "2.19": _server_create(_networks(False, False), [], description=DESCRIPTION),
-    "2.32": _server_create(_networks(True, False), [], description=DESCRIPTION),
+    "2.32": _server_create(_networks(True, False), [], description=DESCRIPTION,
+                           block_device_mapping_v2=_bdm(True, False)),
     "2.37": _server_create(_networks(False, True), ["networks"], description=DESCRIPTION),
-    "2.42": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION),
+    "2.42": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
+                           block_device_mapping_v2=_bdm(True, False)),
     # 2.52: tags given at create
     "2.52": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
-                           tags=_SERVER_TAGS),
+                           tags=_SERVER_TAGS, block_device_mapping_v2=_bdm(True, False)),
     # 2.63: certificates the image's signature must chain to
     "2.63": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
-                           tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS),
+                           tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS,
+                           block_device_mapping_v2=_bdm(True, False)),
+    # 2.67: a root or data volume of a volume type
+    "2.67": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
+                           tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS,
+                           block_device_mapping_v2=_bdm(True, True)),
     # 2.74: a host or node asked for (the scheduler still checks it)
     "2.74": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
                            tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS,
-                           host=FQDN, hypervisor_hostname=FQDN),
+                           host=FQDN, hypervisor_hostname=FQDN,
+                           block_device_mapping_v2=_bdm(True, True)),
     "2.90": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
                            tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS,
                            host=FQDN, hypervisor_hostname=FQDN,
-                           hostname=HOSTNAME),
+                           hostname=HOSTNAME,
+                           block_device_mapping_v2=_bdm(True, True)),
     "2.94": _server_create(_networks(True, True), ["networks"], description=DESCRIPTION,
                            tags=_SERVER_TAGS, trusted_image_certificates=TRUSTED_CERTS,
-                           host=FQDN, hypervisor_hostname=FQDN, hostname=FQDN),
+                           host=FQDN, hypervisor_hostname=FQDN, hostname=FQDN,
+                           block_device_mapping_v2=_bdm(True, True)),
 }
 
 

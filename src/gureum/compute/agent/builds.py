@@ -34,17 +34,21 @@ class Builds(Volumes):
     async def _build(self, request: dict[str, Any], request_id: str | None) -> None:
         server_id = request["id"]
         ports: list[dict[str, Any]] = []
+        volumes: dict[str, str] = {}  # the build's volumes attached so far
         try:
             await self._release_ports(request["ports"])  # a build begun before a restart
             ports = await self._bind_ports(request)
             if ports or request["ports"]:  # nothing to record for a server without ports
                 await self._call("ports_bound", server_id=server_id,
                                  ports=[port_record(p) for p in ports])
+            await self.attach_block_devices(server_id, request.get("volumes") or [], volumes)
             await self.driver.spawn(instance_spec(request, ports))
+            await self.block_devices_built(volumes)
         except Exception as exc:
             log.info("build of %s on %s failed: %s", server_id, self.host, exc)
             with contextlib.suppress(Exception):
                 await self._release_ports(ports)
+            await self.block_devices_undone(volumes)
             await self._call("build_failed", server_id=server_id, host=self.host,
                              reason=str(exc) or type(exc).__name__, request_id=request_id)
             return

@@ -3,10 +3,13 @@ to the driver and completed; and the other way on detach."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
 from gureum.compute.agent.base import AgentBase
+
+VOLUME_TIMEOUT = 120.0  # seconds Block Storage may take to make a volume
 
 
 class Volumes(AgentBase):
@@ -55,13 +58,54 @@ class Volumes(AgentBase):
         await self._call("volume_detached", volume_attachment_id=volume_attachment_id,
                          request_id=request_id)
 
+    async def attach_block_devices(self, server_id: str, volumes: list[dict[str, Any]],
+                                   made: dict[str, str]) -> None:
+        """A build's volumes (boot from volume): each, once Block Storage has made it,
+        reserved for the server, connected here, handed to the driver and completed.
+        `made` gathers the attachments (by the server's record of each)."""
+        assert self.volumes is not None
+        for volume in volumes:
+            await self._until_available(volume["volume_id"])
+            attachment = await self.volumes.create_attachment(volume["volume_id"], server_id)
+            made[volume["id"]] = attachment["id"]
+            connected = await self.volumes.update_attachment(
+                attachment["id"], self.connector(volume["device_name"]))
+            await self.driver.attach_volume(server_id, connected["connection_info"],
+                                            volume["device_name"])
+            await self.volumes.complete_attachment(attachment["id"])
+
+    async def block_devices_built(self, made: dict[str, str]) -> None:
+        for volume_attachment_id, attachment_id in made.items():
+            await self._call("block_device_attached", volume_attachment_id=volume_attachment_id,
+                             attachment_id=attachment_id)
+
+    async def block_devices_undone(self, made: dict[str, str]) -> None:
+        """A failed build lets its volumes go (they are available for the next host)."""
+        assert self.volumes is not None
+        for attachment_id in made.values():
+            with contextlib.suppress(Exception):
+                await self.volumes.delete_attachment(attachment_id)
+
+    async def _until_available(self, volume_id: str) -> None:
+        assert self.volumes is not None
+        deadline = asyncio.get_running_loop().time() + VOLUME_TIMEOUT
+        while True:
+            status = (await self.volumes.show_volume(volume_id))["status"]
+            if status in ("available", "in-use"):  # in-use: a multiattach volume
+                return
+            if status == "error" or asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"Volume {volume_id} did not finish being created "
+                                   f"(status {status})")
+            await asyncio.sleep(0.1)
+
     async def _release_volumes(self, volumes: list[dict[str, Any]]) -> None:
         """Disconnect each volume and end its attachment (the volume is available again,
         or deleted when it was to go with the server)."""
         for volume in volumes:
             assert self.volumes is not None
             await self.driver.detach_volume(volume["server_id"], volume["device_name"])
-            await self.volumes.delete_attachment(volume["attachment_id"])
+            if volume["attachment_id"]:  # a build's volume may never have been attached
+                await self.volumes.delete_attachment(volume["attachment_id"])
             if volume["delete_on_termination"]:
                 await self.volumes.delete_volume(volume["volume_id"])
 

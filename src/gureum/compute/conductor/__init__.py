@@ -14,7 +14,6 @@ from sqlalchemy import select
 from gureum.compute.conductor.base import (
     ConductorBase,
     Reporting,
-    fault,
     heartbeat,
     report_service,
     service_lock,
@@ -25,6 +24,7 @@ from gureum.compute.conductor.moves import Moves
 from gureum.compute.conductor.shelve import Shelving
 from gureum.compute.conductor.volumes import Volumes, attachment_view
 from gureum.compute.manager.actions import BY_TASK_STATE, action_message
+from gureum.compute.manager.base import fault
 from gureum.compute.models import Server, VolumeAttachment
 from gureum.core.db import utcnow
 

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute.config import ComputeSettings
-from gureum.compute.manager.base import new_id, record_event
+from gureum.compute.manager.base import fault, new_id, record_event
 from gureum.compute.messages import CONDUCTOR_BINARY, CONDUCTOR_TOPIC
 from gureum.compute.models import ComputeService, Server
 from gureum.core.bus import Bus
@@ -24,11 +24,6 @@ from gureum.core.db import Database, transition, utcnow
 
 log = logging.getLogger(__name__)
 WORKERS = 8
-
-
-def fault(message: str, code: int = 500, details: str = "") -> dict[str, Any]:
-    return {"code": code, "message": message[:255], "details": details,
-            "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 async def report_service(db: Database, binary: str, host: str, zone: str) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from gureum.compute.claims import release_claim
-from gureum.compute.conductor.base import ConductorBase, fault
+from gureum.compute.conductor.base import ConductorBase
 from gureum.compute.conductor.volumes import attachment_view
 from gureum.compute.drivers.fake import BEHAVIOUR_KEY
-from gureum.compute.manager.base import record_event
+from gureum.compute.manager.base import fault, record_event
 from gureum.compute.manager.servers import mark_deleted
 from gureum.compute.messages import COMPUTE_BINARY, SCHEDULER_TOPIC
 from gureum.compute.models import ComputeService, Server, VolumeAttachment
@@ -37,7 +37,11 @@ class Builds(ConductorBase):
                 return None
             row.task_state, row.updated_at = "spawning", utcnow()
             await record_event(session, server_id, request_id, BUILD_EVENT, host)
-            return self._build_view(row)
+            volumes = await session.scalars(select(VolumeAttachment).where(
+                VolumeAttachment.server_id == server_id,
+                VolumeAttachment.status == "building").order_by(VolumeAttachment.device_name))
+            return {**self._build_view(row), "block_devices": row.block_device_mapping,
+                    "volumes": [attachment_view(v) for v in volumes]}
 
     async def rebuild_request(self, server_id: str, host: str, any_task: bool = False,
                               ) -> dict[str, Any] | None:

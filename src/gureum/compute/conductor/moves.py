@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from gureum.compute.claims import release_claim
-from gureum.compute.conductor.base import ConductorBase, fault
+from gureum.compute.conductor.base import ConductorBase
 from gureum.compute.conductor.builds import Builds
-from gureum.compute.manager.base import record_event
+from gureum.compute.manager.base import fault, record_event
 from gureum.compute.messages import RUNNING, SHUTDOWN, compute_topic
 from gureum.compute.models import Allocation, Migration, Server
 from gureum.core.db import utcnow

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from gureum.compute.claims import release_claim
-from gureum.compute.conductor.base import ConductorBase, fault
+from gureum.compute.conductor.base import ConductorBase
 from gureum.compute.conductor.builds import Builds
-from gureum.compute.manager.base import record_event
+from gureum.compute.manager.base import fault, record_event
 from gureum.compute.messages import NOSTATE, RUNNING, SHUTDOWN, compute_topic
 from gureum.compute.models import Server
 from gureum.core.db import transition, utcnow

@@ -11,7 +11,17 @@ from gureum.compute.models import VolumeAttachment
 
 
 class Volumes(ConductorBase):
-    HANDLERS: tuple[str, ...] = ("volume_attachment", "volume_attached", "volume_detached")
+    HANDLERS: tuple[str, ...] = ("volume_attachment", "volume_attached", "volume_detached",
+                                 "block_device_attached")
+
+    async def block_device_attached(self, volume_attachment_id: str,
+                                    attachment_id: str) -> None:
+        """A volume of the server's build (boot from volume) is attached through this
+        Block Storage attachment."""
+        async with self.db.session() as session:
+            row = await session.get(VolumeAttachment, volume_attachment_id)
+            if row is not None:
+                row.attachment_id, row.status = attachment_id, "attached"
 
     async def volume_attachment(self, volume_attachment_id: str) -> dict[str, Any] | None:
         async with self.db.session() as session:

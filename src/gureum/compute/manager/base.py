@@ -24,6 +24,11 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def fault(message: str, code: int = 500, details: str = "") -> dict[str, Any]:
+    return {"code": code, "message": message[:255], "details": details,
+            "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
 def is_admin(context: RequestContext) -> bool:
     return context.is_admin or "admin" in context.roles
 

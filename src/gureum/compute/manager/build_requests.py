@@ -17,6 +17,7 @@ from gureum.clients.network import NetworkError
 from gureum.compute import errors
 from gureum.compute.drivers.fake import BEHAVIOUR_KEY
 from gureum.compute.manager.base import ManagerBase, is_admin
+from gureum.compute.manager.block_devices import BlockDevices, block_devices, volume_root
 from gureum.compute.manager.quotas import Quotas
 from gureum.compute.models import Aggregate, ComputeNode, ComputeService, Flavor, Keypair
 from gureum.core.context import RequestContext
@@ -42,20 +43,21 @@ class BuildRequest:
     zone: str | None = None
     forced_host: str | None = None
     requested_host: str | None = None  # 2.74: asked for, and still checked
+    block_devices: list[dict[str, Any]] = field(default_factory=list)
+    volume_backed: bool = False
 
 
 def root_image(spec: dict[str, Any]) -> str:
-    """The image to boot: imageRef, or the root block device mapping that says the same
-    (source image, destination local, boot index 0: what the CLI sends). Mappings of
-    volumes (boot from volume, attached volumes) are not served yet."""
+    """The image to boot from a local disk: imageRef, or the root block device mapping
+    that says the same (source image, destination local, boot index 0: what the CLI
+    sends)."""
     image = str(spec.get("imageRef") or "")
     for mapping in spec.get("block_device_mapping_v2") or []:
         local_root = (mapping.get("source_type") == "image"
                       and mapping.get("destination_type", "local") == "local"
                       and str(mapping.get("boot_index")) == "0")
         if not local_root:
-            raise errors.InvalidInput(reason="Block device mappings other than the image "
-                                      "as the local root disk are not supported.")
+            continue
         if image and mapping.get("uuid") not in (None, image):
             raise errors.InvalidInput(reason="The root block device mapping names another "
                                       "image than imageRef.")
@@ -91,11 +93,19 @@ def check_user_data(user_data: str | None) -> None:
         raise errors.InvalidInput(reason="User data needs to be valid base 64.") from exc
 
 
-class BuildRequests(Quotas, ManagerBase):
+class BuildRequests(BlockDevices, Quotas, ManagerBase):
     async def check_build(self, context: RequestContext, spec: dict[str, Any],
                           flavor: Flavor, networks_required: bool) -> BuildRequest:
-        image = await self._image(context, root_image(spec), flavor)
-        request = BuildRequest(flavor=flavor, image=image)
+        devices = block_devices(spec)
+        root = volume_root(devices)
+        if root is None:
+            image = await self._image(context, root_image(spec), flavor)
+        else:  # boot from volume: the flavor's disk is not the root
+            image = await self.root_volume_image(context, root, flavor)
+        count = int(spec.get("max_count") or spec.get("min_count") or 1)
+        await self.check_block_devices(context, devices, flavor, count)
+        request = BuildRequest(flavor=flavor, image=image, block_devices=devices,
+                               volume_backed=root is not None)
         request.networks = await self._networks(context, spec.get("networks"),
                                                  networks_required)
         request.security_groups = await self._security_groups(
@@ -130,8 +140,14 @@ class BuildRequests(Quotas, ManagerBase):
             raise errors.InvalidInput(reason=f"Compute host {host} could not be found.")
         return str(host or nodes[str(node)])
 
+    async def image_for_volume(self, context: RequestContext, image_id: str,
+                               flavor: Flavor) -> dict[str, Any]:
+        """An image a root volume is made from: checked as a create checks it, but for
+        the flavor's disk (the volume is the disk)."""
+        return await self._image(context, image_id, flavor, disk=False)
+
     async def _image(self, context: RequestContext, image_id: str, flavor: Flavor,
-                     ) -> dict[str, Any]:
+                     disk: bool = True) -> dict[str, Any]:
         if not image_id:
             raise errors.InvalidInput(reason="Missing imageRef attribute")
         assert self.images is not None
@@ -147,7 +163,7 @@ class BuildRequests(Quotas, ManagerBase):
             raise errors.FlavorTooSmall("Flavor's memory is too small for requested image.",
                                         what="Memory")
         min_disk_bytes = max(int(image.get("min_disk") or 0) << 30, int(image.get("size") or 0))
-        if flavor.root_gb and min_disk_bytes > flavor.root_gb << 30:
+        if disk and flavor.root_gb and min_disk_bytes > flavor.root_gb << 30:
             raise errors.FlavorTooSmall("Flavor's disk is too small for requested image.",
                                         what="Disk")
         return {"id": image["id"], "name": image.get("name"),

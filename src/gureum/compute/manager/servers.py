@@ -14,9 +14,17 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.clients.image import ImageError
+from gureum.clients.volume import VolumeError
 from gureum.compute import errors
 from gureum.compute.claims import release_claim
-from gureum.compute.manager.base import ManagerBase, is_admin, new_id, quota_lock, record_action
+from gureum.compute.manager.base import (
+    ManagerBase,
+    fault,
+    is_admin,
+    new_id,
+    quota_lock,
+    record_action,
+)
 from gureum.compute.manager.build_requests import BuildRequest, BuildRequests, hostname_for
 from gureum.compute.manager.flavors import Flavors
 from gureum.compute.manager.quotas import Quotas
@@ -35,7 +43,7 @@ from gureum.compute.models import (
     VolumeAttachment,
 )
 from gureum.core.context import RequestContext
-from gureum.core.db import utcnow
+from gureum.core.db import transition, utcnow
 
 # status → (vm_states, task_states or None for any), as nova's search by status
 STATUS_STATES: dict[str, tuple[tuple[str, ...], tuple[str | None, ...] | None]] = {
@@ -100,9 +108,30 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
                     session.add(ServerGroupMember(group_id=group_id, server_id=row.id))
                 await record_action(session, row, "create", context)
         for row in rows:
-            await self.bus.cast(SCHEDULER_TOPIC, "schedule_server", server_id=row.id,
-                                request_id=context.request_id)
+            if await self._volumes_made(context, row, request.block_devices):
+                await self.bus.cast(SCHEDULER_TOPIC, "schedule_server", server_id=row.id,
+                                    request_id=context.request_id)
         return rows, secrets.token_urlsafe(9)
+
+    async def _volumes_made(self, context: RequestContext, row: Server,
+                            devices: list[dict[str, Any]]) -> bool:
+        """The server's volumes made and recorded for its agent; when Block Storage
+        refuses one (its quota, a bad image), the server is in ERROR saying why, as
+        nova's build would end."""
+        if not any(m["destination_type"] == "volume" for m in devices):
+            return True
+        try:
+            attachments = await self.make_block_devices(context, row, devices)
+        except VolumeError as exc:
+            async with self.db.session() as session:
+                await transition(session, Server, row.id, {
+                    "vm_state": "error", "task_state": None, "updated_at": utcnow(),
+                    "fault": fault(f"Build of instance {row.id} aborted: a volume could "
+                                   f"not be made: {exc.message}")}, vm_state="building")
+            return False
+        async with self.db.session() as session:
+            session.add_all(attachments)
+        return True
 
     async def _flavor_ref(self, session: AsyncSession, context: RequestContext,
                           ref: str) -> Any:
@@ -140,7 +169,11 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
                 user_id=context.user_id or "", name=name,
                 hostname=spec.get("hostname") or hostname_for(name),
                 description=spec.get("description"),
-                image_ref=request.image["id"], image=request.image, flavor_id=flavor.id,
+                # a volume-backed server has no image of its own ("" as nova shows it)
+                image_ref="" if request.volume_backed else request.image["id"],
+                image=request.image, flavor_id=flavor.id,
+                block_device_mapping=[m for m in request.block_devices
+                                      if m["destination_type"] == "local"],
                 flavor=flavor_view(flavor), vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
                 root_gb=flavor.root_gb, vm_state="building", task_state="scheduling",
                 power_state=0, requested_zone=request.zone,
@@ -323,7 +356,8 @@ class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
                 VolumeAttachment.server_id == server_id)))
         for volume in volumes:
             assert self.volumes is not None
-            await self.volumes.delete_attachment(volume.attachment_id)
+            if volume.attachment_id:  # a build's volume may never have been attached
+                await self.volumes.delete_attachment(volume.attachment_id)
             if volume.delete_on_termination:
                 await self.volumes.delete_volume(volume.volume_id)
         for port in ports:
