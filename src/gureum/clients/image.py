@@ -67,5 +67,17 @@ class ImageClient(ServiceClient):
         if response.status_code != 204:
             raise ImageError(response.status_code, response.text)
 
+    async def list_images(self, params: dict[str, str], token: str | None = None,
+                          ) -> list[dict[str, Any]]:
+        """GET /v2/images with these filters (custom properties among them), every page."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = await self.request("GET", "/v2/images", token,
+                                      params={**params, "limit": "1000"})
+            found += page["images"]
+            if "next" not in page or not page["images"]:
+                return found
+            params = {**params, "marker": page["images"][-1]["id"]}
+
     async def delete_image(self, image_id: str, token: str | None = None) -> None:
         await self.request("DELETE", f"/v2/images/{image_id}", token, ok=(204, 404))

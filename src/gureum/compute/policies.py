@@ -81,7 +81,9 @@ RULES += _rules(MEMBER, "server-metadata:create", "server-metadata:update",
 RULES += [Rule(P + "os-simple-tenant-usage:list", ADMIN),
           Rule(P + "os-simple-tenant-usage:show", READER)]
 RULES += _rules(READER, "os-volumes-attachments:index", "os-volumes-attachments:show")
-RULES += _rules(MEMBER, "os-shelve:shelve", "os-shelve:unshelve", "servers:resize",
+RULES += _rules(MEMBER, "os-shelve:shelve", "os-shelve:unshelve", "os-create-backup",
+                "os-rescue", "os-unrescue",
+                "servers:resize",
                 "servers:confirm_resize", "servers:revert_resize")
 RULES += _rules(ADMIN, "os-migrate-server:migrate", "os-migrate-server:migrate_live",
                 "os-evacuate",

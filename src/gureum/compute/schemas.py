@@ -238,6 +238,16 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
         "preserve_ephemeral": {"type": "boolean"}, "description": DESCRIPTION,
         "personality": {"type": "array"}},
         "required": ["imageRef"], "additionalProperties": False},
+    "rescue": {"type": ["object", "null"], "properties": {
+        "adminPass": {"type": "string"}, "rescue_image_ref": {"type": "string"}},
+        "additionalProperties": False},
+    "unrescue": {"type": "null"},
+    "createBackup": {"type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "backup_type": {"type": "string"},
+        "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0},
+        "metadata": METADATA}, "required": ["name", "backup_type", "rotation"],
+        "additionalProperties": False},
     "resize": {"type": "object", "properties": {
         "flavorRef": {"type": ["string", "integer"], "minLength": 1},
         "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}},

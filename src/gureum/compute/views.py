@@ -31,6 +31,7 @@ TASK_STATUS = {
     "migrating": "MIGRATING", "resize_prep": "RESIZE", "resize_migrating": "RESIZE",
     "resize_migrated": "RESIZE", "resize_finish": "RESIZE",
     "resize_reverting": "REVERT_RESIZE", "updating_password": "PASSWORD",
+    "rescuing": "RESCUE",
 }
 VM_STATUS = {
     "active": "ACTIVE", "building": "BUILD", "stopped": "SHUTOFF", "paused": "PAUSED",

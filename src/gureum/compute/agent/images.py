@@ -28,12 +28,14 @@ class Images(Builds):
                             image_id, exc)
 
     async def snapshot_server(self, server_id: str, image_id: str, base_image_id: str,
-                              request_id: str | None = None) -> None:
+                              request_id: str | None = None, rotation: int | None = None,
+                              ) -> None:
         """The driver's snapshot of the disk streamed into the queued image (given the
         base image's bytes to start from); the task cleared either way, the image
-        deleted on failure."""
+        deleted on failure. A backup (`rotation`) then leaves only the newest
+        `rotation` backups of its type."""
         assert self.images is not None
-        event = "compute_snapshot_instance"
+        event = "compute_backup_instance" if rotation else "compute_snapshot_instance"
         await self._event(server_id, event, request_id)
         try:
             await self._upload_snapshot(server_id, image_id, base_image_id)
@@ -48,7 +50,20 @@ class Images(Builds):
             return
         await self._call("instance_update", server_id=server_id, values={"task_state": None},
                          expected={"task_state": "image_snapshot"})
+        if rotation:
+            await self._rotate(server_id, image_id, rotation)
         await self._event(server_id, event, request_id, "Success")
+
+    async def _rotate(self, server_id: str, image_id: str, rotation: int) -> None:
+        """The server's backups of this one's type, the newest `rotation` kept."""
+        assert self.images is not None
+        kind = (await self.images.show_image(image_id)).get("backup_type", "")
+        backups = await self.images.list_images({
+            "instance_uuid": server_id, "image_type": "backup", "backup_type": kind})
+        backups.sort(key=lambda image: (image["created_at"], image["id"] == image_id),
+                     reverse=True)
+        for old in backups[rotation:]:
+            await self.images.delete_image(old["id"])
 
     async def _upload_snapshot(self, server_id: str, image_id: str, base_image_id: str,
                                ) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from gureum.compute import errors, schemas, views
-from gureum.compute.api import moves, shelve
+from gureum.compute.api import moves, rescue, server_images, shelve
 from gureum.compute.api.common import next_links, page, server_target, version
 from gureum.compute.api.servers import render
 from gureum.compute.manager import ComputeManager
@@ -29,14 +29,16 @@ POLICIES = {
     "os-resetState": "os-admin-actions:reset_state",
     "addSecurityGroup": "os-security-groups:add", "removeSecurityGroup":
     "os-security-groups:remove", "os-getConsoleOutput": "os-console-output",
-    "createImage": "servers:create_image", "rebuild": "servers:rebuild",
-    **shelve.POLICIES, **moves.POLICIES,
+    "rebuild": "servers:rebuild",
+    **shelve.POLICIES, **moves.POLICIES, **server_images.POLICIES, **rescue.POLICIES,
 }
 
 
 # the actions whose module of their own does them (and may give the answer's body)
 DELEGATED = {**dict.fromkeys(moves.POLICIES, moves.act),
-             **dict.fromkeys(shelve.POLICIES, shelve.act)}
+             **dict.fromkeys(shelve.POLICIES, shelve.act),
+             **dict.fromkeys(server_images.POLICIES, server_images.act),
+             **dict.fromkeys(rescue.POLICIES, rescue.act)}
 
 
 @router.post("/action", schema=schemas.SERVER_ACTION, policy=P + "servers:show",
@@ -51,7 +53,7 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
     if name == "reboot":
         kind = argument["type"].upper()  # the schema allows SOFT, Soft, soft, HARD, …
         await manager.server_action(req.context, server_id, f"reboot:{kind}")
-    elif name in ACTIONS:
+    elif name in ACTIONS and name not in DELEGATED:
         await manager.server_action(req.context, server_id, name)
     elif name == "os-getConsoleOutput":
         length = argument.get("length")
@@ -69,10 +71,6 @@ async def server_action(req: Request, manager: ComputeManager) -> Any:
         body = (await render(req, manager, [row], one=True))[0]
         body["adminPass"] = argument.get("adminPass") or secrets.token_urlsafe(9)
         return json_response({"server": body}, 202)
-    elif name == "createImage":
-        image_id = await manager.create_image(req.context, server_id, argument["name"],
-                                              argument.get("metadata") or {})
-        return image_answer(req, image_id)
     elif name in DELEGATED:
         answer = await DELEGATED[name](req, manager, name, argument)
         if answer is not None:
@@ -97,14 +95,6 @@ async def _other_action(req: Request, manager: ComputeManager, name: str,
             raise errors.InvalidInput(reason="Security group name cannot be empty")
         await manager.change_security_group(req.context, server_id, argument["name"],
                                             add=name == "addSecurityGroup")
-
-
-def image_answer(req: Request, image_id: str) -> Response:
-    """createImage's and createBackup's 202: the new image in the Location header before
-    2.45, in the body from 2.45."""
-    if version(req) >= (2, 45):
-        return json_response({"image_id": image_id}, 202)
-    return Response(b"", 202, headers={"Location": f"{req.base_url}/v2.1/images/{image_id}"})
 
 
 # ------------------------------------------------------------------ instance actions

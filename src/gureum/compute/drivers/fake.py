@@ -112,6 +112,12 @@ class FakeComputeDriver(FaultInjection):
         async for chunk in base:
             yield chunk
 
+    async def rescue(self, server_id: str) -> None:
+        self._set(server_id, "rescue", RUNNING, "Booting the rescue image.")
+
+    async def unrescue(self, server_id: str) -> None:
+        self._set(server_id, "unrescue", RUNNING, "Booting from the server's own disk.")
+
     async def cache_image(self, image_id: str, data: AsyncIterator[bytes]) -> None:
         self._enter("cache_image")
         self.cached_images[image_id] = sum([len(chunk) async for chunk in data])

@@ -54,6 +54,9 @@ ACTIONS = {
     "unpause": Action("unpause", ("paused",), "unpausing", "unpause", "active", 1),
     "suspend": Action("suspend", ("active",), "suspending", "suspend", "suspended", 7),
     "resume": Action("resume", ("suspended",), "resuming", "resume", "active", 1),
+    "rescue": Action("rescue", ("active", "stopped", "error"), "rescuing", "rescue",
+                     "rescued", 1),
+    "unrescue": Action("unrescue", ("rescued",), "unrescuing", "unrescue", "active", 1),
 }
 # the action a task state belongs to: what an agent redoes when it finds one unfinished
 BY_TASK_STATE = {a.task_state: a for a in ACTIONS.values()}

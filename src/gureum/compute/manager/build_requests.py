@@ -140,6 +140,16 @@ class BuildRequests(BlockDevices, Quotas, ManagerBase):
             raise errors.InvalidInput(reason=f"Compute host {host} could not be found.")
         return str(host or nodes[str(node)])
 
+    async def check_image(self, context: RequestContext, image_id: str) -> None:
+        """An image the user may boot (a rescue image): 400 when it is not."""
+        assert self.images is not None
+        try:
+            image = await self.images.show_image(image_id, token=context.token)
+        except ImageError as exc:
+            raise errors.ImageNotFound() from exc
+        if image.get("status") != "active":
+            raise errors.ImageNotActive(image_id=image_id)
+
     async def image_for_volume(self, context: RequestContext, image_id: str,
                                flavor: Flavor) -> dict[str, Any]:
         """An image a root volume is made from: checked as a create checks it, but for

@@ -20,8 +20,25 @@ SNAPSHOTTABLE = ("active", "stopped", "paused", "suspended")
 
 
 class Snapshots(ManagerBase):
+    async def create_backup(self, context: RequestContext, server_id: str, name: str,
+                            kind: str, rotation: int, metadata: dict[str, str],
+                            ) -> str | None:
+        """createBackup: an image like createImage's (image_type backup, its
+        backup_type), then only the newest `rotation` backups of that type of the server
+        kept; with a rotation of 0, none: the existing ones go and none is made."""
+        if rotation == 0:
+            assert self.images is not None
+            for old in await self.images.list_images(
+                    backup_filter(server_id, kind), token=context.token):
+                await self.images.delete_image(old["id"], token=context.token)
+            return None
+        return await self.create_image(context, server_id, name, {
+            **metadata, "image_type": "backup", "backup_type": kind},
+            action="createBackup", rotation=rotation)
+
     async def create_image(self, context: RequestContext, server_id: str, name: str,
-                           metadata: dict[str, str]) -> str:
+                           metadata: dict[str, str], action: str = "createImage",
+                           rotation: int | None = None) -> str:
         """The new image's id (queued until the agent has uploaded the disk)."""
         assert self.images is not None
         async with self.db.session() as session:
@@ -45,15 +62,21 @@ class Snapshots(ManagerBase):
                                      {"task_state": "image_snapshot", "updated_at": utcnow()},
                                      vm_state=SNAPSHOTTABLE, task_state=None, deleted=False)
             if moved:
-                await record_action(session, server, "createImage", context)
+                await record_action(session, server, action, context)
         if not moved:  # another action won meanwhile
             await self.images.delete_image(image["id"], token=context.token)
             raise errors.InstanceInvalidState(action="createImage", server_id=server_id,
                                               attr="task_state", state="(changed)")
         await self.bus.cast(compute_topic(server.host), "snapshot_server",
                             server_id=server_id, image_id=image["id"],
-                            base_image_id=server.image_ref, request_id=context.request_id)
+                            base_image_id=server.image_ref, request_id=context.request_id,
+                            rotation=rotation)
         return str(image["id"])
+
+
+def backup_filter(server_id: str, kind: str) -> dict[str, str]:
+    """The Image API's filters for a server's backups of one type."""
+    return {"instance_uuid": server_id, "image_type": "backup", "backup_type": kind}
 
 
 def image_properties(server: Server, metadata: dict[str, str]) -> dict[str, Any]:
