@@ -41,6 +41,14 @@ class ComputeSettings(BaseModel):
     resize_confirm_window: int = Field(0, ge=0, description="Seconds after which a resize "
                                        "or cold migration left unconfirmed is confirmed "
                                        "(0: never), as nova's.")
+    console_urls: dict[str, str] = Field(
+        {"novnc": "http://127.0.0.1:6080/vnc_auto.html", "xvpvnc": "http://127.0.0.1:6081/console",
+         "spice-html5": "http://127.0.0.1:6082/spice_auto.html",
+         "spice-direct": "spice://127.0.0.1:5900/", "serial": "ws://127.0.0.1:6083/",
+         "rdp-html5": "http://127.0.0.1:6083/", "webmks": "https://127.0.0.1:6090/"},
+        description="Where each kind of remote console's proxy answers (nova's "
+        "novncproxy_base_url and the like).")
+    console_token_ttl: int = Field(600, ge=1, description="Seconds a console token lasts.")
     shelved_offload_time: int = Field(0, ge=-1, description="Seconds a shelved server "
                                       "keeps its host before it is offloaded (0: at once, "
                                       "-1: never), as nova's.")

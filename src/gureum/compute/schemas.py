@@ -242,6 +242,10 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
         "adminPass": {"type": "string"}, "rescue_image_ref": {"type": "string"}},
         "additionalProperties": False},
     "unrescue": {"type": "null"},
+    **dict.fromkeys(("os-getVNCConsole", "os-getSPICEConsole", "os-getRDPConsole",
+                     "os-getSerialConsole"), {"type": "object", "properties": {
+                         "type": {"type": "string"}}, "required": ["type"],
+                         "additionalProperties": False}),
     "createBackup": {"type": "object", "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 255},
         "backup_type": {"type": "string"},
@@ -434,3 +438,11 @@ ATTACH_INTERFACE = {
     "2.49": _attach("interfaceAttachment", {**_ATTACH_INTERFACE, "properties": {
         **_ATTACH_INTERFACE["properties"], "tag": TAG}}, required=False),
 }
+
+REMOTE_CONSOLE = {"type": "object", "properties": {"remote_console": {
+    "type": "object", "properties": {
+        "protocol": {"enum": ["vnc", "spice", "rdp", "serial", "mks"]},
+        "type": {"enum": ["novnc", "xvpvnc", "rdp-html5", "spice-html5", "spice-direct",
+                          "serial", "webmks"]}},
+    "required": ["protocol", "type"], "additionalProperties": False}},
+    "required": ["remote_console"], "additionalProperties": False}

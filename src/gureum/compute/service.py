@@ -9,6 +9,7 @@ from gureum.compute import policies
 from gureum.compute.api import (
     actions,
     aggregates,
+    consoles,
     discovery,
     flavors,
     hypervisors,
@@ -46,7 +47,7 @@ def create_app(manager: ComputeManager, authenticator: Authenticator,
                               server_groups.router, services.router, hypervisors.router,
                               zones.router, aggregates.router, quotas.router,
                               usage.router, volume_attachments.router,
-                              interfaces.router, moves.router)
+                              interfaces.router, moves.router, consoles.router)
     return ServiceApp(
         name=SERVICE_TYPE, dialect="nova", router=router,
         policy=PolicyEngine("compute", policies.RULES, policy_file),

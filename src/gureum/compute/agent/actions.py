@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gureum.compute.agent.base import AgentBase
 
 
 class PowerActions(AgentBase):
-    HANDLERS: tuple[str, ...] = ("server_action", "console_output")
+    HANDLERS: tuple[str, ...] = ("server_action", "console_output", "console_endpoint")
 
     async def server_action(self, server_id: str, driver_call: str, task_state: str,
                             vm_state: str, power_state: int, event: str, hard: bool = False,
@@ -42,4 +44,8 @@ class PowerActions(AgentBase):
 
     async def console_output(self, server_id: str) -> str:
         return await self.driver.console_output(server_id)
+
+    async def console_endpoint(self, server_id: str, kind: str) -> dict[str, Any]:
+        """Where this host serves the server's console of that kind."""
+        return await self.driver.console_endpoint(server_id, kind)
 

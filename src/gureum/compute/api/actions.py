@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from gureum.compute import errors, schemas, views
-from gureum.compute.api import moves, rescue, server_images, shelve
+from gureum.compute.api import consoles, moves, rescue, server_images, shelve
 from gureum.compute.api.common import next_links, page, server_target, version
 from gureum.compute.api.servers import render
 from gureum.compute.manager import ComputeManager
@@ -31,6 +31,7 @@ POLICIES = {
     "os-security-groups:remove", "os-getConsoleOutput": "os-console-output",
     "rebuild": "servers:rebuild",
     **shelve.POLICIES, **moves.POLICIES, **server_images.POLICIES, **rescue.POLICIES,
+    **consoles.POLICIES,
 }
 
 
@@ -38,7 +39,8 @@ POLICIES = {
 DELEGATED = {**dict.fromkeys(moves.POLICIES, moves.act),
              **dict.fromkeys(shelve.POLICIES, shelve.act),
              **dict.fromkeys(server_images.POLICIES, server_images.act),
-             **dict.fromkeys(rescue.POLICIES, rescue.act)}
+             **dict.fromkeys(rescue.POLICIES, rescue.act),
+             **dict.fromkeys(consoles.POLICIES, consoles.act)}
 
 
 @router.post("/action", schema=schemas.SERVER_ACTION, policy=P + "servers:show",

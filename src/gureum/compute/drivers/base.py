@@ -76,6 +76,11 @@ class ComputeDriver(Protocol):
 
     async def resume(self, server_id: str) -> None: ...
 
+    async def console_endpoint(self, server_id: str, kind: str) -> dict[str, Any]:
+        """{"host", "port", "path"?} a console proxy connects to for the server's console
+        of this kind (novnc, spice-html5, serial, ...)."""
+        ...
+
     async def rescue(self, server_id: str) -> None:
         """Boot the server from a rescue image, its own disk attached."""
         ...

@@ -112,6 +112,14 @@ class FakeComputeDriver(FaultInjection):
         async for chunk in base:
             yield chunk
 
+    async def console_endpoint(self, server_id: str, kind: str) -> dict[str, Any]:
+        """A port per server as a hypervisor would give (the fake serves nothing on it)."""
+        self._enter("console_endpoint")
+        if server_id not in self.servers:
+            raise DriverFault(f"no server {server_id} on this host")
+        port = 5900 + int(server_id.replace("-", "")[:4], 16) % 1000
+        return {"host": "127.0.0.1", "port": port + (1000 if kind == "serial" else 0)}
+
     async def rescue(self, server_id: str) -> None:
         self._set(server_id, "rescue", RUNNING, "Booting the rescue image.")
 

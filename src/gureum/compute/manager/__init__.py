@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gureum.compute.manager.actions import InstanceActions, ServerActions
 from gureum.compute.manager.base import is_admin
+from gureum.compute.manager.consoles import Consoles
 from gureum.compute.manager.groups import Groups
 from gureum.compute.manager.hosts import Hosts
 from gureum.compute.manager.interfaces import Interfaces
@@ -23,7 +24,7 @@ __all__ = ["ComputeManager", "is_admin"]
 
 class ComputeManager(Moves, Shelving, Servers, ServerActions, InstanceActions, ServerMetadata, Tags,
                      Keypairs, Groups, Hosts, Usage, VolumeAttachments, Snapshots, Rebuilds,
-                     Interfaces):
+                     Interfaces, Consoles):
     """Servers (with their build checks, flavors and quotas), their actions and the
     record of them, their tags, key pairs, server groups, and the hosts (services,
     hypervisors, zones, aggregates)."""
