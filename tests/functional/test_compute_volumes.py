@@ -203,3 +203,36 @@ def test_interfaces_attach_and_detach(cloud: RunningCloud, demo_nova: httpx.Clie
         assert demo_nova.post(f"/servers/{sid}/os-interface", json={"interfaceAttachment": {
             "net_id": "00000000-0000-0000-0000-000000000000"}}).status_code == 400
     demo_nova.delete(f"/servers/{sid}")
+
+
+def test_swap_a_volume_and_change_what_goes_with_the_server(
+        cloud: RunningCloud, nova: httpx.Client, demo_nova: httpx.Client,
+        demo_volumes: httpx.Client, image: str) -> None:
+    server = create_server(demo_nova, image, name=unique("swap"))
+    wait_status(demo_nova, server["id"], {"ACTIVE"})
+    old, new = new_volume(demo_volumes), new_volume(demo_volumes)
+    assert attach(demo_nova, server["id"], old).status_code == 200
+    wait_for(demo_volumes, f"/volumes/{old}", "volume", {"in-use"})
+    path = f"/servers/{server['id']}/os-volume_attachments/{old}"
+    body = {"volumeAttachment": {"volumeId": new}}
+    assert demo_nova.put(path, json=body).status_code == 403  # swapping is for admins
+    assert nova.put(path, json=body).status_code == 202
+    wait_for(demo_volumes, f"/volumes/{new}", "volume", {"in-use"})
+    wait_for(demo_volumes, f"/volumes/{old}", "volume", {"available"})
+    (attached,) = demo_nova.get(f"/servers/{server['id']}/os-volume_attachments").json()[
+        "volumeAttachments"]
+    assert (attached["volumeId"], attached["device"]) == (new, "/dev/vdb")
+    # 2.85: a member changes delete_on_termination of what is attached
+    with compute_client(cloud, "demo", "2.85") as demo_285:
+        changed = demo_285.put(f"/servers/{server['id']}/os-volume_attachments/{new}", json={
+            "volumeAttachment": {"volumeId": new, "delete_on_termination": True}})
+        assert changed.status_code == 202
+        shown = demo_285.get(f"/servers/{server['id']}/os-volume_attachments/{new}").json()
+        assert shown["volumeAttachment"]["delete_on_termination"] is True
+    assert demo_nova.delete(f"/servers/{server['id']}").status_code == 204
+    wait_deleted(demo_nova, server["id"])
+    deadline = time.monotonic() + 15
+    while demo_volumes.get(f"/volumes/{new}").status_code != 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    demo_volumes.delete(f"/volumes/{old}")

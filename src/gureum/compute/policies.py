@@ -83,10 +83,11 @@ RULES += [Rule(P + "os-simple-tenant-usage:list", ADMIN),
 RULES += _rules(READER, "os-volumes-attachments:index", "os-volumes-attachments:show")
 RULES += _rules(MEMBER, "os-shelve:shelve", "os-shelve:unshelve", "os-create-backup",
                 "os-rescue", "os-unrescue", "os-remote-consoles", "remote-consoles",
+                "os-volumes-attachments:update",
                 "servers:resize",
                 "servers:confirm_resize", "servers:revert_resize")
 RULES += _rules(ADMIN, "os-migrate-server:migrate", "os-migrate-server:migrate_live",
-                "os-evacuate", "os-console-auth-tokens",
+                "os-evacuate", "os-console-auth-tokens", "os-volumes-attachments:swap",
                 "os-migrations:index", "servers:migrations:index", "servers:migrations:show")
 RULES += _rules(ADMIN, "os-shelve:shelve_offload")
 RULES += _rules(MEMBER, "servers:create_image", "servers:rebuild",

@@ -446,3 +446,11 @@ REMOTE_CONSOLE = {"type": "object", "properties": {"remote_console": {
                           "serial", "webmks"]}},
     "required": ["protocol", "type"], "additionalProperties": False}},
     "required": ["remote_console"], "additionalProperties": False}
+
+UPDATE_VOLUME_ATTACHMENT = {"type": "object", "properties": {"volumeAttachment": {
+    "type": "object", "properties": {
+        "volumeId": UUID, "delete_on_termination": {"type": "boolean"},
+        # what the answer to an attach shows, accepted back as nova does
+        "id": {}, "serverId": {}, "device": {}, "tag": {}},
+    "required": ["volumeId"], "additionalProperties": False}},
+    "required": ["volumeAttachment"], "additionalProperties": False}

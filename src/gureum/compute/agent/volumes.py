@@ -13,7 +13,7 @@ VOLUME_TIMEOUT = 120.0  # seconds Block Storage may take to make a volume
 
 
 class Volumes(AgentBase):
-    HANDLERS: tuple[str, ...] = ("attach_volume", "detach_volume")
+    HANDLERS: tuple[str, ...] = ("attach_volume", "detach_volume", "swap_volume")
 
     def connector(self, device: str) -> dict[str, Any]:
         """What this host tells Block Storage about itself (os-brick's connector)."""
@@ -56,6 +56,34 @@ class Volumes(AgentBase):
             return
         await self._release_volumes([{**found, "delete_on_termination": False}])
         await self._call("volume_detached", volume_attachment_id=volume_attachment_id,
+                         request_id=request_id)
+
+    async def swap_volume(self, volume_attachment_id: str, new_volume_id: str,
+                          new_attachment_id: str, request_id: str | None = None) -> None:
+        """Another volume at the same device: the new one connected and completed, the
+        old one disconnected and its attachment ended (available again)."""
+        found = await self._call("volume_attachment",
+                                 volume_attachment_id=volume_attachment_id)
+        if found is None or found["status"] != "swapping":
+            return
+        assert self.volumes is not None
+        server_id, device = found["server_id"], found["device_name"]
+        try:
+            connected = await self.volumes.update_attachment(new_attachment_id,
+                                                             self.connector(device))
+            await self.driver.detach_volume(server_id, device)
+            await self.driver.attach_volume(server_id, connected["connection_info"], device)
+            await self.volumes.complete_attachment(new_attachment_id)
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self.volumes.delete_attachment(new_attachment_id)
+            await self._call("volume_swapped", volume_attachment_id=volume_attachment_id,
+                             ok=False, reason=str(exc) or type(exc).__name__,
+                             request_id=request_id)
+            return
+        await self.volumes.delete_attachment(found["attachment_id"])
+        await self._call("volume_swapped", volume_attachment_id=volume_attachment_id,
+                         ok=True, volume_id=new_volume_id, attachment_id=new_attachment_id,
                          request_id=request_id)
 
     async def attach_block_devices(self, server_id: str, volumes: list[dict[str, Any]],

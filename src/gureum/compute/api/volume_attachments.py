@@ -40,6 +40,19 @@ async def attach_volume(req: Request, manager: ComputeManager) -> Any:
     return {"volumeAttachment": views.volume_attachment(row, version(req), created=True)}
 
 
+@router.put("/{volume_id}", status=202, schema=schemas.UPDATE_VOLUME_ATTACHMENT,
+            policy=P + "update", target=server_target)
+async def update_attachment(req: Request, manager: ComputeManager) -> Response:
+    """Swap another volume in (admins), or (2.85) change delete_on_termination."""
+    spec = req.body["volumeAttachment"]
+    target = await server_target(req, manager)
+    await manager.update_volume_attachment(
+        req.context, req.params["server_id"], req.params["volume_id"], spec["volumeId"],
+        spec.get("delete_on_termination") if version(req) >= (2, 85) else None,
+        may_swap=req.allowed(P + "swap", target))
+    return Response(b"", 202)
+
+
 @router.delete("/{volume_id}", status=202, policy=P + "delete", target=server_target)
 async def detach_volume(req: Request, manager: ComputeManager) -> Response:
     await manager.detach_volume(req.context, req.params["server_id"],

@@ -12,7 +12,22 @@ from gureum.compute.models import VolumeAttachment
 
 class Volumes(ConductorBase):
     HANDLERS: tuple[str, ...] = ("volume_attachment", "volume_attached", "volume_detached",
-                                 "block_device_attached")
+                                 "block_device_attached", "volume_swapped")
+
+    async def volume_swapped(self, volume_attachment_id: str, ok: bool,
+                             volume_id: str | None = None, attachment_id: str | None = None,
+                             reason: str | None = None, request_id: str | None = None,
+                             ) -> None:
+        """The device holds the new volume now (or still the old one)."""
+        async with self.db.session() as session:
+            row = await session.get(VolumeAttachment, volume_attachment_id)
+            if row is None:
+                return
+            if ok and volume_id and attachment_id:
+                row.volume_id, row.attachment_id = volume_id, attachment_id
+            row.status = "attached"
+            await record_event(session, row.server_id, request_id, "compute_swap_volume",
+                               None, "Success" if ok else "Error", reason)
 
     async def block_device_attached(self, volume_attachment_id: str,
                                     attachment_id: str) -> None:

@@ -19,7 +19,7 @@ from gureum.compute.messages import compute_topic
 from gureum.compute.models import Server, VolumeAttachment
 from gureum.core.context import RequestContext
 from gureum.core.db import IntegrityError, transition
-from gureum.core.errors import NotFound
+from gureum.core.errors import Forbidden, NotFound
 
 # where a volume may be attached from: nova's states for attach and detach
 ATTACHABLE = ("active", "paused", "stopped", "suspended")
@@ -120,6 +120,46 @@ class VolumeAttachments(ManagerBase):
         await self.bus.cast(compute_topic(server.host or ""), "detach_volume",
                             server_id=server_id, volume_attachment_id=row.id,
                             request_id=context.request_id)
+
+    async def update_volume_attachment(self, context: RequestContext, server_id: str,
+                                       volume_id: str, new_volume_id: str,
+                                       delete_on_termination: bool | None,
+                                       may_swap: bool) -> None:
+        """The same volume: only its delete_on_termination changes (2.85). Another
+        (`may_swap`, admins): swapped in at the same device, the old one detached."""
+        assert self.volumes is not None
+        async with self.db.session() as session:
+            server = await self.server_for(session, context, server_id)
+            row = await self._attachment(session, server_id, volume_id)
+            if new_volume_id == volume_id:
+                if delete_on_termination is None:
+                    raise errors.InvalidInput(reason="Nothing to change: the same volume, "
+                                              "and no delete_on_termination.")
+                row.delete_on_termination = delete_on_termination
+                return
+        if not may_swap:
+            raise Forbidden("Policy doesn't allow os_compute_api:os-volumes-attachments:swap "
+                            "to be performed.")
+        check_unlocked(context, server)
+        self._check_state(server, "swap_volume")
+        try:
+            await self.volumes.show_volume(new_volume_id, token=context.token)
+            attachment = await self.volumes.create_attachment(new_volume_id, server_id,
+                                                              token=context.token)
+        except VolumeError as exc:
+            if exc.status == 404:
+                raise NotFound(f"Volume {new_volume_id} could not be found.") from exc
+            raise errors.InvalidInput(reason=exc.message) from exc
+        async with self.db.session() as session:
+            if not await transition(session, VolumeAttachment, row.id,
+                                    {"status": "swapping"}, status="attached"):
+                await self.volumes.delete_attachment(attachment["id"])
+                raise errors.InvalidInput(reason=f"Invalid volume: Volume {volume_id} is "
+                                          f"{row.status}, not attached.")
+            await record_action(session, server, "swap_volume", context)
+        await self.bus.cast(compute_topic(server.host or ""), "swap_volume",
+                            volume_attachment_id=row.id, new_volume_id=new_volume_id,
+                            new_attachment_id=attachment["id"], request_id=context.request_id)
 
     @staticmethod
     def _check_state(server: Server, action: str) -> None:
