@@ -15,14 +15,14 @@ def test_version_documents_and_microversion_headers(cloud: RunningCloud,
     assert root.status_code == 200
     version = root.json()["versions"][0]
     assert (version["id"], version["min_version"], version["version"]) == ("v2.1", "2.1",
-                                                                           "2.101")
+                                                                           "2.92")
     legacy = nova.get("/flavors", headers={"OpenStack-API-Version": "",
                                            "X-OpenStack-Nova-API-Version": "2.19"})
     assert legacy.headers["X-OpenStack-Nova-API-Version"] == "2.19"
     assert legacy.headers["OpenStack-API-Version"] == "compute 2.19"
     # nova names the request id twice (2.46)
     assert legacy.headers["X-Compute-Request-Id"] == legacy.headers["X-OpenStack-Request-Id"]
-    too_new = nova.get("/flavors", headers={"OpenStack-API-Version": "compute 2.102"})
+    too_new = nova.get("/flavors", headers={"OpenStack-API-Version": "compute 2.93"})
     assert too_new.status_code == 406
     assert "notAcceptable" in too_new.json()
     # the project id in the URL is optional, and ignored

@@ -125,3 +125,22 @@ def test_mappings_nova_refuses(demo_nova: httpx.Client, volumes: httpx.Client,
                             "uuid": image, "volume_size": 1, "boot_index": 0,
                             "size": 3}])
     assert odd.status_code == 400
+
+
+def test_a_volume_backed_server_rebuilds_only_from_its_image(
+        demo_nova: httpx.Client, volumes: httpx.Client, image: str) -> None:
+    made = boot(demo_nova, [{"uuid": image, "source_type": "image",
+                             "destination_type": "volume", "volume_size": 1,
+                             "boot_index": 0, "delete_on_termination": True}])
+    server = wait_status(demo_nova, made.json()["server"]["id"], {"ACTIVE"})
+    other = demo_nova.post(f"/servers/{server['id']}/action", json={"rebuild": {
+        "imageRef": "0c5a1c1e-3c3d-4f4e-8a8b-9c9d0e0f1a1b"}})
+    assert other.status_code == 400 and "volume-backed" in other.text
+    same = demo_nova.post(f"/servers/{server['id']}/action", json={"rebuild": {
+        "imageRef": image}})
+    assert same.status_code == 202, same.text
+    assert wait_status(demo_nova, server["id"], {"ACTIVE"})["image"] == ""
+    (root,) = server["os-extended-volumes:volumes_attached"]
+    assert demo_nova.delete(f"/servers/{server['id']}").status_code == 204
+    wait_deleted(demo_nova, server["id"])
+    gone(volumes, root["id"])

@@ -127,3 +127,26 @@ def test_shelving_refusals(cloud: RunningCloud, demo_nova: httpx.Client, image: 
     settle(demo_nova, made["id"], "ACTIVE")
     assert demo_nova.delete(f"/servers/{made['id']}").status_code == 204
     wait_deleted(demo_nova, made["id"])
+
+
+def test_unshelve_to_a_named_host(cloud: RunningCloud, nova: httpx.Client,
+                                  demo_nova: httpx.Client, image: str) -> None:
+    made = create_server(demo_nova, image, name=unique("shelf"))
+    settle(demo_nova, made["id"], "ACTIVE")
+    first = nova.get(f"/servers/{made['id']}").json()["server"]["OS-EXT-SRV-ATTR:host"]
+    assert act(demo_nova, made["id"], "shelve").status_code == 202
+    settle(demo_nova, made["id"], "SHELVED_OFFLOADED")
+    hosts = [h["hypervisor_hostname"] for h in nova.get("/os-hypervisors").json()[
+        "hypervisors"]]
+    target = next(h for h in hosts if h != first)
+    with compute_client(cloud, "admin", "2.91") as admin, \
+            compute_client(cloud, "demo", "2.91") as demo:
+        assert act(demo, made["id"], "unshelve", {"host": target}).status_code == 403
+        assert act(admin, made["id"], "unshelve", {"host": "nowhere"}).status_code == 400
+        assert act(nova, made["id"], "unshelve", {"host": target}).status_code == 400  # 2.37
+        assert act(admin, made["id"], "unshelve", {"host": target}).status_code == 202
+        settle(demo_nova, made["id"], "ACTIVE")
+        assert admin.get(f"/servers/{made['id']}").json()["server"][
+            "OS-EXT-SRV-ATTR:host"] == target
+    assert demo_nova.delete(f"/servers/{made['id']}").status_code == 204
+    wait_deleted(demo_nova, made["id"])

@@ -89,7 +89,7 @@ RULES += _rules(MEMBER, "os-shelve:shelve", "os-shelve:unshelve", "os-create-bac
 RULES += _rules(ADMIN, "os-migrate-server:migrate", "os-migrate-server:migrate_live",
                 "os-evacuate", "os-console-auth-tokens", "os-volumes-attachments:swap",
                 "os-migrations:index", "servers:migrations:index", "servers:migrations:show")
-RULES += _rules(ADMIN, "os-shelve:shelve_offload")
+RULES += _rules(ADMIN, "os-shelve:shelve_offload", "os-shelve:unshelve_to_host")
 RULES += _rules(MEMBER, "servers:create_image", "servers:rebuild",
                 "servers:rebuild:trusted_certs")
 RULES += _rules(MEMBER, "os-volumes-attachments:create", "os-volumes-attachments:delete")

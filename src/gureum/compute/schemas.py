@@ -274,8 +274,8 @@ _ACTION_ARGUMENTS: dict[str, Any] = {
     "shelve": {"type": "null"}, "shelveOffload": {"type": "null"},
     # 2.77 names a zone (checked in the handler: before it, nothing)
     "unshelve": {"type": ["object", "null"], "properties": {
-        "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255}},
-        "additionalProperties": False},
+        "availability_zone": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+        "host": FQDN}, "additionalProperties": False},
     "createImage": {"type": "object", "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 255},
         "metadata": METADATA}, "required": ["name"], "additionalProperties": False},

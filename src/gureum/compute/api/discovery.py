@@ -11,9 +11,9 @@ from gureum.core.api import Request, Router, json_response
 
 router = Router()
 MIN_VERSION = "2.1"
-# Every behaviour change up to 2.101 is implemented for the APIs served; nothing above
-# is claimed (2.102 refuses unknown query parameters on every API).
-MAX_VERSION = "2.101"
+# Every behaviour change up to 2.92 is implemented for the APIs served; nothing above is
+# claimed (2.93 rebuilds volume-backed servers, which needs Block Storage's os-reimage).
+MAX_VERSION = "2.92"
 UPDATED = "2013-07-23T11:33:21Z"
 
 

@@ -18,7 +18,7 @@ from gureum.compute.messages import NOSTATE, RUNNING, SHUTDOWN, compute_topic
 from gureum.compute.models import Server
 from gureum.core.db import transition, utcnow
 
-SHELVED_KEYS = ("shelved_at", "shelved_image_id", "shelved_host")
+SHELVED_KEYS = ("shelved_at", "shelved_image_id", "shelved_host", "requested_host")
 
 
 class Shelving(Builds, ConductorBase):
@@ -104,6 +104,8 @@ class Shelving(Builds, ConductorBase):
             if row.vm_state == "shelved_offloaded":
                 await release_claim(session, server_id)
                 row.host = row.node = None
+            row.system_metadata = {k: v for k, v in row.system_metadata.items()
+                                   if k != "requested_host"}
             row.task_state, row.updated_at = None, utcnow()
             row.fault = fault(f"Unshelve of instance {server_id} failed: {reason}")
             await record_event(session, server_id, request_id, "compute_unshelve_instance",

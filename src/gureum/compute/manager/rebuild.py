@@ -32,12 +32,17 @@ class Rebuilds(BuildRequests):
             flavor = (await session.scalars(select(Flavor).where(
                 Flavor.id == server.flavor_id))).first() or Flavor(
                 memory_mb=server.memory_mb, root_gb=server.root_gb)
-        image = await self._image(context, spec["imageRef"].rstrip("/").rsplit("/", 1)[-1],
-                                  flavor)
+        image_id = spec["imageRef"].rstrip("/").rsplit("/", 1)[-1]
+        if not server.image_ref and image_id != server.image.get("id"):
+            raise errors.InvalidInput(reason=f"Image {image_id} is unacceptable: Unable to "
+                                      "rebuild with a different image for a volume-backed "
+                                      "server.")
+        image = await self._image(context, image_id, flavor, disk=bool(server.image_ref))
         if "metadata" in spec:
             check_metadata(context, spec["metadata"],
                            await self.metadata_items_limit(server.project_id))
-        values: dict[str, Any] = {"task_state": "rebuilding", "image_ref": image["id"],
+        values: dict[str, Any] = {"task_state": "rebuilding",
+                                  "image_ref": server.image_ref and image["id"],
                                   "image": image, "updated_at": utcnow()}
         if "key_name" in spec:  # 2.54: another key pair of the user's, or none
             values["key_name"] = spec["key_name"]

@@ -5,18 +5,24 @@ the scheduler picks when it had left (its ports, addresses and volumes kept)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import select
+
 from gureum.clients.image import ImageError
 from gureum.compute import errors
 from gureum.compute.manager.actions import check_unlocked, invalid_state
 from gureum.compute.manager.base import record_action
 from gureum.compute.manager.build_requests import BuildRequests
+from gureum.compute.manager.hosts import Hosts
 from gureum.compute.manager.snapshots import Snapshots, image_properties
-from gureum.compute.messages import SCHEDULER_TOPIC, compute_topic
-from gureum.compute.models import Server
+from gureum.compute.messages import COMPUTE_BINARY, SCHEDULER_TOPIC, compute_topic
+from gureum.compute.models import ComputeService, Server
 from gureum.core.context import RequestContext
 from gureum.core.db import transition, utcnow
 
 SHELVABLE = ("active", "stopped", "paused", "suspended")
+UNCHANGED = "-"  # an unshelve that names no zone (None, from 2.91, unpins the server)
 UNSHELVABLE = ("shelved", "shelved_offloaded")
 
 
@@ -67,20 +73,23 @@ class Shelving(Snapshots, BuildRequests):
                             server_id=server_id, request_id=context.request_id)
 
     async def unshelve_server(self, context: RequestContext, server_id: str,
-                              zone: str | None = None) -> None:
-        """Back on its host, or (offloaded) on one the scheduler picks, in `zone` if
-        given (2.77)."""
+                              zone: str | None = UNCHANGED, host: str | None = None) -> None:
+        """Back on its host, or (offloaded) on one the scheduler picks: in `zone` if
+        given (2.77; None unpins it, 2.91), on `host` if named (2.91)."""
         server = await self._shelving(context, server_id, "unshelve", UNSHELVABLE)
         offloaded = server.vm_state == "shelved_offloaded"
-        if zone is not None and not offloaded:
+        if (zone != UNCHANGED or host is not None) and not offloaded:
             raise errors.InstanceInvalidState(action="unshelve", server_id=server_id,
                                               attr="vm_state", state=server.vm_state)
-        values = {"task_state": "unshelving", "updated_at": utcnow(), "fault": None,
-                  "tried_hosts": []}
-        if zone is not None:
-            if zone not in await self.zones():
+        values: dict[str, Any] = {"task_state": "unshelving", "updated_at": utcnow(),
+                                  "fault": None, "tried_hosts": []}
+        if zone != UNCHANGED:
+            if zone is not None and zone not in await self.zones():
                 raise errors.AvailabilityZoneNotFound()
             values["requested_zone"] = zone
+        if host is not None:
+            values["system_metadata"] = {**server.system_metadata, "requested_host":
+                                         await self._unshelve_host(host, zone)}
         async with self.db.session() as session:
             if not await transition(session, Server, server_id, values,
                                     vm_state=server.vm_state, task_state=None,
@@ -94,6 +103,20 @@ class Shelving(Snapshots, BuildRequests):
         else:
             await self.bus.cast(compute_topic(server.host or ""), "unshelve_server",
                                 server_id=server_id, request_id=context.request_id)
+
+    async def _unshelve_host(self, host: str, zone: str | None) -> str:
+        async with self.db.session() as session:
+            hosts = dict((await session.execute(select(
+                ComputeService.host, ComputeService.availability_zone).where(
+                ComputeService.binary == COMPUTE_BINARY))).tuples().all())
+            hosts.update({h: z for h, z in (await Hosts.host_zones(session)).items()
+                          if h in hosts})
+        if host not in hosts:
+            raise errors.InvalidInput(reason=f"Compute host {host} could not be found.")
+        if zone not in (UNCHANGED, None, hosts[host]):
+            raise errors.InvalidInput(reason=f"Host {host} is not in the availability "
+                                      f"zone {zone}.")
+        return host
 
     async def _shelving(self, context: RequestContext, server_id: str, action: str,
                         vm_states: tuple[str, ...]) -> Server:

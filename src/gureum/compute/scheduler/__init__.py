@@ -372,9 +372,13 @@ class ComputeScheduler(Reporting):
         """A build ends in ERROR; an unshelve leaves the server shelved, with the fault."""
         building = server.vm_state == "building"
         async with self.db.session() as session:
-            if await transition(session, Server, server.id, {
-                    "vm_state": "error" if building else server.vm_state, "task_state": None,
-                    "updated_at": utcnow(), "fault": fault(NO_VALID_HOST)},
+            values = {"vm_state": "error" if building else server.vm_state,
+                      "task_state": None, "updated_at": utcnow(),
+                      "fault": fault(NO_VALID_HOST)}
+            if not building:  # an unshelve's host was for this try only
+                values["system_metadata"] = {k: v for k, v in server.system_metadata.items()
+                                             if k != "requested_host"}
+            if await transition(session, Server, server.id, values,
                     host=None, vm_state=server.vm_state, task_state=server.task_state):
                 await record_event(session, server.id, request_id,
                                    EVENT if building else "compute_unshelve_instance", None,
