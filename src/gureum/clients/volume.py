@@ -1,6 +1,6 @@
 """A client of the Block Storage v3 API (cinder), as compute uses it: show and create
-volumes (boot from volume), show snapshots, and the attachments API (3.27/3.44) that
-reserves, connects, completes and ends an attachment.
+volumes (boot from volume) and snapshots (images of volume-backed servers), and the
+attachments API (3.27/3.44) that reserves, connects, completes and ends an attachment.
 
 Calls go with the token given (the user's, so cinder decides what the user may see) or
 else with the service user's. Without an in-process transport the catalog says where
@@ -49,6 +49,13 @@ class VolumeClient(ServiceClient):
         """A new volume (`creating`): empty, or from an image or a snapshot."""
         return (await self.request("POST", "/volumes", token, ok=(202,),  # type: ignore[no-any-return]
                                    json={"volume": spec}))["volume"]
+
+    async def create_snapshot(self, volume_id: str, name: str, token: str | None = None,
+                              ) -> dict[str, Any]:
+        """A snapshot (`creating`) of the volume, attached or not (force)."""
+        body = {"snapshot": {"volume_id": volume_id, "name": name, "force": True}}
+        return (await self.request("POST", "/snapshots", token, ok=(202,),  # type: ignore[no-any-return]
+                                   json=body))["snapshot"]
 
     async def create_attachment(self, volume_id: str, server_id: str,
                                 token: str | None = None) -> dict[str, Any]:

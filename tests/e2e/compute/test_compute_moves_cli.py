@@ -42,6 +42,34 @@ def test_volumes_attach_and_detach(demo: OpenStackCLI, server: dict[str, Any]) -
     assert {"attach_volume", "detach_volume"} <= set(events(demo, "moves-server"))
 
 
+def test_two_servers_share_a_multiattach_volume(admin: OpenStackCLI, demo: OpenStackCLI,
+                                                server: dict[str, Any]) -> None:
+    admin.run("volume", "type", "create", "--property", "multiattach=<is> True",
+              "--public", "cli-multiattach")
+    demo.json("volume", "create", "--size", "1", "--type", "cli-multiattach", "cli-shared")
+    volume_status(demo, "cli-shared", "available")
+    other = demo.json("server", "create", "--image", "cli-image", "--flavor", "m1.nano",
+                      "--network", "private", "--wait", "sharer")
+    for name in ("moves-server", "sharer"):
+        demo.run("server", "add", "volume", name, "cli-shared",
+                 OS_COMPUTE_API_VERSION="2.60")
+    volume_status(demo, "cli-shared", "in-use")
+    shown = demo.json("volume", "show", "cli-shared")
+    assert shown["multiattach"] is True
+    assert {a["server_id"] for a in shown["attachments"]} == {server["id"], other["id"]}
+    demo.json("volume", "create", "--size", "1", "cli-single")
+    volume_status(demo, "cli-single", "available")
+    demo.run("server", "add", "volume", "moves-server", "cli-single")
+    refused = demo.run("server", "add", "volume", "sharer", "cli-single", check=False)
+    assert refused.returncode != 0 and "400" in refused.stderr
+    for name, volume in (("moves-server", "cli-single"), ("moves-server", "cli-shared"),
+                         ("sharer", "cli-shared")):
+        demo.run("server", "remove", "volume", name, volume)
+    volume_status(demo, "cli-shared", "available")
+    volume_status(demo, "cli-single", "available")
+    demo.run("server", "delete", "--wait", "sharer")
+
+
 def test_an_image_of_a_server_boots_another(demo: OpenStackCLI, server: dict[str, Any],
                                             ) -> None:
     snapshot = demo.json("server", "image", "create", "--name", "cli-snap", "--wait",
@@ -103,7 +131,15 @@ def test_boot_from_volume_and_block_devices(demo: OpenStackCLI, image: str) -> N
     while demo.run("volume", "show", blank, check=False).returncode == 0:
         assert time.monotonic() < deadline, "the blank volume did not go with the server"
         time.sleep(0.3)
-    demo.run("server", "delete", "--wait", "bfv-server")
+    snapshot = demo.json("server", "image", "create", "--name", "bfv-snap", "--wait",
+                         "bfv-server")  # volume-backed: snapshots mapped by an image
+    assert demo.json("image", "show", snapshot["id"])["status"] == "active"
+    child = demo.json("server", "create", "--image", "bfv-snap", "--flavor", "m1.nano",
+                      "--network", "private", "--wait", "bfv-child")
+    assert child["status"] == "ACTIVE"
+    (child_root,) = demo.json("server", "volume", "list", "bfv-child")
+    assert child_root["Volume ID"] != root["Volume ID"]
+    demo.run("server", "delete", "--wait", "bfv-child", "bfv-server")
 
 
 def test_resize_confirm_and_revert(demo: OpenStackCLI, server: dict[str, Any]) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
+from gureum.clients.volume import VolumeError
 from gureum.compute.agent.base import AgentBase
+
+log = logging.getLogger(__name__)
 
 VOLUME_TIMEOUT = 120.0  # seconds Block Storage may take to make a volume
 
@@ -134,6 +138,11 @@ class Volumes(AgentBase):
             await self.driver.detach_volume(volume["server_id"], volume["device_name"])
             if volume["attachment_id"]:  # a build's volume may never have been attached
                 await self.volumes.delete_attachment(volume["attachment_id"])
-            if volume["delete_on_termination"]:
+            if not volume["delete_on_termination"]:
+                continue
+            try:  # as nova: a volume that cannot go (it has snapshots) stays, the server goes
                 await self.volumes.delete_volume(volume["volume_id"])
+            except VolumeError as exc:
+                log.warning("volume %s of server %s was not deleted: %s", volume["volume_id"],
+                            volume["server_id"], exc.message)
 

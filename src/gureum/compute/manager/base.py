@@ -3,6 +3,7 @@ settings, the clients of the other services, who sees what, and instance actions
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -87,6 +88,8 @@ class ManagerBase:
         self.images = images  # the Image service, as nova
         self.network = network  # the Network service, as nova
         self.volumes = volumes  # the Block Storage service, as nova
+        # work a request started that outlives it (images of volume-backed servers)
+        self.pending_images: set[asyncio.Task[None]] = set()
 
     async def server_for(self, session: AsyncSession, context: RequestContext,
                          server_id: str, *, deleted: bool = False) -> Server:

@@ -3,11 +3,13 @@ block_device_mapping of volume ids): the root disk from the image (local), or a 
 (boot from volume: an image, a snapshot or nothing made into a new volume, or a volume
 the user has); more volumes; blank local ephemeral and swap disks within the flavor.
 The API checks them with the user's token, makes the new volumes in the user's project
-once the servers are recorded, and the host's agent attaches them before it spawns."""
+once the servers are recorded, and the host's agent attaches them before it spawns.
+An image of a volume-backed server brings its own mappings (snapshots to volumes)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
 from gureum.clients.volume import VolumeError
@@ -19,6 +21,10 @@ from gureum.core.context import RequestContext
 SOURCES = {("image", "local"), ("image", "volume"), ("volume", "volume"),
            ("snapshot", "volume"), ("blank", "volume"), ("blank", "local")}
 NEEDS_SIZE = {"image", "blank"}  # made into new volumes of the size asked
+# what an image's mapping may say (nova's snapshot_from_bdm); its source is named by uuid
+IMAGE_MAPPING_KEYS = ("source_type", "destination_type", "volume_size", "boot_index",
+                      "device_name", "delete_on_termination", "tag", "volume_type",
+                      "guest_format", "disk_bus", "device_type")
 
 
 def invalid(reason: str) -> errors.InvalidInput:
@@ -58,6 +64,36 @@ def block_devices(spec: dict[str, Any]) -> list[dict[str, Any]]:
         raise invalid("Boot sequence for the instance and image/block device mapping "
                       "combination is not valid.")
     return sorted(found, key=lambda m: (m["boot_index"] is None, m["boot_index"] or 0))
+
+
+def image_mappings(image: dict[str, Any]) -> list[dict[str, Any]]:
+    """The block device mappings an image carries (an image of a volume-backed server:
+    nova's `block_device_mapping` property, JSON), as create's v2 mappings."""
+    given = image.get("block_device_mapping")
+    if not given or str(image.get("bdm_v2", "")).lower() != "true":
+        return []
+    try:
+        parsed = json.loads(given) if isinstance(given, str) else given
+    except ValueError as exc:
+        raise errors.InvalidInput(reason=f"Image {image['id']} has block device mappings "
+                                  "that are not JSON.") from exc
+    mappings = []
+    for mapping in parsed if isinstance(parsed, list) else []:
+        source = mapping.get("source_type")
+        uuid = mapping.get("uuid") or mapping.get(f"{source}_id")
+        mappings.append({**{k: v for k, v in mapping.items()
+                            if k in IMAGE_MAPPING_KEYS and v is not None}, "uuid": uuid})
+    return mappings
+
+
+def with_image_mappings(spec: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
+    """The create's mappings with the image's first; the create's own win for a device
+    name both give, and the image's root replaces the local root of that image."""
+    own = [m for m in spec.get("block_device_mapping_v2") or []
+           if not (m.get("source_type") == "image" and str(m.get("boot_index")) == "0")]
+    named = {m.get("device_name") for m in own if m.get("device_name")}
+    return {**spec, "block_device_mapping_v2": [
+        m for m in image["block_device_mapping"] if m.get("device_name") not in named] + own}
 
 
 def volume_root(devices: list[dict[str, Any]]) -> dict[str, Any] | None:

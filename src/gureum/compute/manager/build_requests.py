@@ -17,7 +17,13 @@ from gureum.clients.network import NetworkError
 from gureum.compute import errors
 from gureum.compute.drivers.fake import BEHAVIOUR_KEY
 from gureum.compute.manager.base import ManagerBase, is_admin
-from gureum.compute.manager.block_devices import BlockDevices, block_devices, volume_root
+from gureum.compute.manager.block_devices import (
+    BlockDevices,
+    block_devices,
+    image_mappings,
+    volume_root,
+    with_image_mappings,
+)
 from gureum.compute.manager.quotas import Quotas
 from gureum.compute.models import Aggregate, ComputeNode, ComputeService, Flavor, Keypair
 from gureum.core.context import RequestContext
@@ -100,8 +106,12 @@ class BuildRequests(BlockDevices, Quotas, ManagerBase):
         root = volume_root(devices)
         if root is None:
             image = await self._image(context, root_image(spec), flavor)
+            if image.get("block_device_mapping"):  # an image of a volume-backed server
+                devices = block_devices(with_image_mappings(spec, image))
+                root = volume_root(devices)
         else:  # boot from volume: the flavor's disk is not the root
             image = await self.root_volume_image(context, root, flavor)
+        image.pop("block_device_mapping", None)
         count = int(spec.get("max_count") or spec.get("min_count") or 1)
         await self.check_block_devices(context, devices, flavor, count)
         request = BuildRequest(flavor=flavor, image=image, block_devices=devices,
@@ -172,11 +182,12 @@ class BuildRequests(BlockDevices, Quotas, ManagerBase):
         if int(image.get("min_ram") or 0) > flavor.memory_mb:
             raise errors.FlavorTooSmall("Flavor's memory is too small for requested image.",
                                         what="Memory")
+        mappings = image_mappings(image)
         min_disk_bytes = max(int(image.get("min_disk") or 0) << 30, int(image.get("size") or 0))
-        if disk and flavor.root_gb and min_disk_bytes > flavor.root_gb << 30:
+        if disk and not mappings and flavor.root_gb and min_disk_bytes > flavor.root_gb << 30:
             raise errors.FlavorTooSmall("Flavor's disk is too small for requested image.",
                                         what="Disk")
-        return {"id": image["id"], "name": image.get("name"),
+        return {"id": image["id"], "name": image.get("name"), "block_device_mapping": mappings,
                 "disk_format": image.get("disk_format"),
                 "container_format": image.get("container_format"),
                 "min_ram": image.get("min_ram", 0), "min_disk": image.get("min_disk", 0),

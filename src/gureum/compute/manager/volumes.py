@@ -6,7 +6,9 @@ it; the host's agent connects it through its driver and completes the attachment
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +26,7 @@ from gureum.core.errors import Forbidden, NotFound
 # where a volume may be attached from: nova's states for attach and detach
 ATTACHABLE = ("active", "paused", "stopped", "suspended")
 DEVICE = re.compile(r"^/dev/[a-z]+d[b-z]$")
+DETACH_WAIT = 5.0  # seconds an attach (a detach) waits for an ending detach (attach)
 
 
 class VolumeAttachments(ManagerBase):
@@ -93,9 +96,7 @@ class VolumeAttachments(ManagerBase):
                                delete_on_termination=delete_on_termination,
                                status="attaching")
         try:
-            async with self.db.session() as session:
-                session.add(row)
-                await record_action(session, server, "attach_volume", context)
+            await self._record_attach(context, server, row, device is not None)
         except IntegrityError as exc:  # attached already, or the device went meanwhile
             await self.volumes.delete_attachment(attachment["id"])
             raise errors.VolumeAttachmentExists(volume_id=volume_id,
@@ -105,18 +106,55 @@ class VolumeAttachments(ManagerBase):
                             request_id=context.request_id)
         return row
 
+    async def _record_attach(self, context: RequestContext, server: Server,
+                             row: VolumeAttachment, device_chosen: bool) -> None:
+        """The attachment row. Another attach that took the device name chosen for this
+        one moves it to the next free name; a detach of the same volume that is ending
+        (its Block Storage attachment gone, which let this one be made; its agent about
+        to drop the row) is waited for, a few seconds."""
+        deadline = time.monotonic() + DETACH_WAIT
+        while True:
+            try:
+                async with self.db.session() as session:
+                    session.add(row)
+                    await record_action(session, server, "attach_volume", context)
+                return
+            except IntegrityError:
+                if time.monotonic() > deadline:
+                    raise
+                async with self.db.session() as session:
+                    rows = list(await session.scalars(select(VolumeAttachment).where(
+                        VolumeAttachment.server_id == server.id)))
+                same = [r for r in rows if r.volume_id == row.volume_id]
+                if same and same[0].status != "detaching":
+                    raise
+                taken = {r.device_name for r in rows}
+                if row.device_name in taken and device_chosen:
+                    raise
+                row.device_name = next_device(taken) if row.device_name in taken \
+                    else row.device_name
+                if same:
+                    await asyncio.sleep(0.02)
+
     async def detach_volume(self, context: RequestContext, server_id: str,
                             volume_id: str) -> None:
-        async with self.db.session() as session:
-            server = await self.server_for(session, context, server_id)
-            check_unlocked(context, server)
-            self._check_state(server, "detach_volume")
-            row = await self._attachment(session, server_id, volume_id)
-            if not await transition(session, VolumeAttachment, row.id,
+        """An attach that is ending (Block Storage may already show the volume in-use
+        while the agent records it) is waited for, a few seconds."""
+        deadline = time.monotonic() + DETACH_WAIT
+        while True:
+            async with self.db.session() as session:
+                server = await self.server_for(session, context, server_id)
+                check_unlocked(context, server)
+                self._check_state(server, "detach_volume")
+                row = await self._attachment(session, server_id, volume_id)
+                if await transition(session, VolumeAttachment, row.id,
                                     {"status": "detaching"}, status="attached"):
+                    await record_action(session, server, "detach_volume", context)
+                    break
+            if row.status != "attaching" or time.monotonic() > deadline:
                 raise errors.InvalidInput(reason=f"Invalid volume: Volume {volume_id} is "
                                           f"{row.status}, not attached.")
-            await record_action(session, server, "detach_volume", context)
+            await asyncio.sleep(0.02)
         await self.bus.cast(compute_topic(server.host or ""), "detach_volume",
                             server_id=server_id, volume_attachment_id=row.id,
                             request_id=context.request_id)
