@@ -426,6 +426,13 @@ def test_compute_roles_as_processes(scaled: Scaled, admin_token: str,
             assert statuses() == {"ACTIVE"}, shown
             assert {s["OS-EXT-SRV-ATTR:host"] for s in shown} == {"scaled-c1", "scaled-c2"}
             assert all(s["addresses"]["private"] for s in shown)
+            moved = move_across(client, shown)
+            with httpx.Client(base_url=f"http://127.0.0.1:{ports['network']}/networking/v2.0",
+                              timeout=15, headers={"X-Auth-Token": admin_token}) as net:
+                for server in moved:  # each port bound to the server's new host
+                    bound = {p["binding:host_id"] for p in net.get("/ports", params={
+                        "device_id": server["id"]}).json()["ports"]}
+                    assert bound == {server["OS-EXT-SRV-ATTR:host"]}
             scaled.openstack("server", "delete", "--wait", *[s["id"] for s in shown])
             with httpx.Client(base_url=f"http://127.0.0.1:{ports['network']}/networking/v2.0",
                               timeout=15, headers={"X-Auth-Token": admin_token}) as net:
@@ -434,6 +441,32 @@ def test_compute_roles_as_processes(scaled: Scaled, admin_token: str,
                         "ports"] == []
     finally:
         stop_roles(scaled, admin_token, old, roles)
+
+
+def move_across(client: httpx.Client, servers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first server live-migrated to the other's host, the second cold-migrated to
+    the first's old host and confirmed, each agent doing its half: both shown swapped."""
+    (first, second), version = servers, {"OpenStack-API-Version": "compute 2.56"}
+    hosts = [s["OS-EXT-SRV-ATTR:host"] for s in servers]
+
+    def shown(server: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = client.get(f"/servers/{server['id']}").json()["server"]
+        return found
+
+    answer = client.post(f"/servers/{first['id']}/action", headers=version, json={
+        "os-migrateLive": {"host": hosts[1], "block_migration": "auto"}})
+    assert answer.status_code == 202, answer.text
+    within(30, lambda: (shown(first)["status"], shown(first)["OS-EXT-SRV-ATTR:host"]) == (
+        "ACTIVE", hosts[1]))
+    answer = client.post(f"/servers/{second['id']}/action", headers=version,
+                         json={"migrate": {"host": hosts[0]}})
+    assert answer.status_code == 202, answer.text
+    within(30, lambda: shown(second)["status"] == "VERIFY_RESIZE")
+    assert client.post(f"/servers/{second['id']}/action",
+                       json={"confirmResize": None}).status_code == 204
+    within(30, lambda: (shown(second)["status"], shown(second)["OS-EXT-SRV-ATTR:host"]) == (
+        "ACTIVE", hosts[0]))
+    return [shown(first), shown(second)]
 
 
 def test_sigterm_stops_both_cleanly(scaled: Scaled) -> None:

@@ -65,7 +65,7 @@ def test_resize_confirm_and_revert(cloud: RunningCloud, admin: httpx.Client,
     assert target != source  # compute.allow_resize_to_same_host is off
     during = used(admin)  # both ends held until it is confirmed
     assert during[source] == start[source] and during[target] == start[target] + micro
-    assert act(demo_nova, made["id"], "confirmResize").status_code == 202
+    assert act(demo_nova, made["id"], "confirmResize").status_code == 204
     settle(demo_nova, made["id"], "ACTIVE")
     after = used(admin)
     assert after[source] == start[source] - nano and after[target] == start[target] + micro
@@ -117,7 +117,7 @@ def test_cold_and_live_migration(cloud: RunningCloud, admin: httpx.Client,
     settle(admin, made["id"], "VERIFY_RESIZE")
     second = host_of(admin, made["id"])
     assert second != first
-    assert act(admin, made["id"], "confirmResize").status_code == 202
+    assert act(admin, made["id"], "confirmResize").status_code == 204
     settle(admin, made["id"], "ACTIVE")
     # live, to a named host (2.30+)
     third = next(h for h in hosts if h not in (first, second))
@@ -131,7 +131,7 @@ def test_cold_and_live_migration(cloud: RunningCloud, admin: httpx.Client,
     assert act(admin, made["id"], "migrate", {"host": first}).status_code == 202
     settle(admin, made["id"], "VERIFY_RESIZE")
     assert host_of(admin, made["id"]) == first
-    assert act(admin, made["id"], "confirmResize").status_code == 202
+    assert act(admin, made["id"], "confirmResize").status_code == 204
     settle(admin, made["id"], "ACTIVE")
     kinds = [(m["migration_type"], m["status"]) for m in admin.get(
         "/os-migrations", params={"instance_uuid": made["id"]}).json()["migrations"]]

@@ -121,7 +121,17 @@ class Builds(Volumes):
     # ------------------------------------------------------------ delete
     async def delete_server(self, server_id: str, request_id: str | None = None) -> None:
         """Not held back by a build under way (it may never end): a build that finishes
-        after this finds the server deleted and undoes its own work."""
+        after this finds the server deleted and undoes its own work. A delete still under
+        way here (a resync finding it slow) is not begun again."""
+        if server_id in self._deleting:
+            return
+        self._deleting.add(server_id)
+        try:
+            await self._delete(server_id, request_id)
+        finally:
+            self._deleting.discard(server_id)
+
+    async def _delete(self, server_id: str, request_id: str | None) -> None:
         found = await self._call("teardown_request", server_id=server_id)
         if found is None:
             return

@@ -33,8 +33,9 @@ async def act(req: Request, manager: ComputeManager, name: str, argument: Any,
         return await _evacuate(req, manager, argument)
     if name == "resize":
         await manager.resize_server(context, server_id, str(argument["flavorRef"]))
-    elif name == "confirmResize":
+    elif name == "confirmResize":  # nova's 204 (202 only from 2.101)
         await manager.confirm_resize(context, server_id)
+        return Response(b"", 204 if version(req) < (2, 101) else 202)
     elif name == "revertResize":
         await manager.revert_resize(context, server_id)
     elif name == "migrate":
