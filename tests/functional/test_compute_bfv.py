@@ -126,6 +126,11 @@ def test_mappings_nova_refuses(demo_nova: httpx.Client, volumes: httpx.Client,
                             "uuid": image, "volume_size": 1, "boot_index": 0,
                             "size": 3}])
     assert odd.status_code == 400
+    shared = new_volume(volumes, multiattach=True)
+    early = boot(demo_nova, [{"uuid": shared, "source_type": "volume",
+                              "destination_type": "volume", "boot_index": -1}], image=image)
+    assert early.status_code == 400 and "2.60" in early.text  # demo_nova speaks 2.37
+    assert volumes.delete(f"/volumes/{shared}").status_code == 202
 
 
 def test_a_volume_backed_server_rebuilds_only_from_its_image(

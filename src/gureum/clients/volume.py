@@ -63,6 +63,12 @@ class VolumeClient(ServiceClient):
         body = {"attachment": {"volume_uuid": volume_id, "instance_uuid": server_id}}
         return (await self.request("POST", "/attachments", token, json=body))["attachment"]  # type: ignore[no-any-return]
 
+    async def server_attachments(self, server_id: str) -> list[dict[str, Any]]:
+        """The attachments (any project's) that hold volumes for the server."""
+        found = await self.request("GET", "/attachments", params={
+            "instance_id": server_id, "all_tenants": "1"})
+        return found["attachments"]  # type: ignore[no-any-return]
+
     async def update_attachment(self, attachment_id: str, connector: dict[str, Any],
                                 ) -> dict[str, Any]:
         """Connect it: the backend's connection info for this host's connector."""

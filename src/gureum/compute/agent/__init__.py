@@ -18,9 +18,10 @@ __all__ = ["ComputeAgent", "instance_spec"]
 
 class ComputeAgent(Moves, Shelving, Images, Interfaces, Builds, PowerActions, Volumes):
     async def resync(self, older_than: float | None = None) -> None:
-        """Finish what the conductor says is under way here: builds, deletes, and power
-        actions whose message was lost (a restart) are done again, as nova-compute does
-        on start, so no server keeps a task state forever."""
+        """Finish what the conductor says is under way here: builds, deletes, power
+        actions, volume attaches, detaches and swaps, and the steps of moves whose
+        message was lost (a restart) are done again, as nova-compute does on start, so
+        no server keeps a task state forever."""
         if older_than is None:
             older_than = self.settings.report_interval
         work = await self._call("work_for_host", host=self.host, older_than=older_than)
@@ -38,8 +39,7 @@ class ComputeAgent(Moves, Shelving, Images, Interfaces, Builds, PowerActions, Vo
                              expected={"task_state": "image_snapshot"})
         for shelving in work["shelving"]:  # a shelve's snapshot died with the old agent
             await self.resume_shelving(**shelving)
-        for volume_attachment_id in work["attach"]:
-            await self.attach_volume("", volume_attachment_id)
-        for volume_attachment_id in work["detach"]:
-            await self.detach_volume("", volume_attachment_id)
+        await self.resync_volumes(work)
+        for move in work["moves"]:
+            await self.resume_move(**move)
 

@@ -44,6 +44,7 @@ class AgentBase:
         self._busy: set[str] = set()  # servers being built here now
         self._acting: set[str] = set()  # servers a power action is under way on here now
         self._deleting: set[str] = set()  # servers being deleted here now
+        self._steps: set[tuple[str, str]] = set()  # (step, migration) under way here now
 
     # ------------------------------------------------------------ life
     async def start(self) -> None:

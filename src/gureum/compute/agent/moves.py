@@ -8,18 +8,51 @@ the destination take the running server before the source lets it go."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 from gureum.compute.agent.builds import Builds, instance_spec
 from gureum.compute.messages import RUNNING, SHUTDOWN, compute_topic
+from gureum.core.bus import Handler
 
 RPC_TIMEOUT = 60.0
 
 
+STEPS = ("resize_server", "finish_resize", "confirm_resize", "revert_resize",
+         "finish_revert_resize", "live_migrate", "receive_live_migration", "evacuate_server")
+
+
 class Moves(Builds):
-    HANDLERS: tuple[str, ...] = ("resize_server", "finish_resize", "confirm_resize",
-                                 "revert_resize", "finish_revert_resize", "live_migrate",
-                                 "receive_live_migration", "evacuate_server")
+    HANDLERS: tuple[str, ...] = STEPS
+
+    def handlers(self) -> dict[str, Handler]:
+        found = super().handlers()
+        for step in STEPS:
+            found[step] = functools.partial(self.step_once, step)
+        return found
+
+    async def step_once(self, step: str, migration_id: str, **kwargs: Any) -> None:
+        """A move's step, not begun again while it is under way here (a resync finding
+        it slow, a message delivered twice)."""
+        key = (step, migration_id)
+        if key in self._steps:
+            return
+        self._steps.add(key)
+        try:
+            await getattr(self, step)(migration_id, **kwargs)
+        finally:
+            self._steps.discard(key)
+
+    async def resume_move(self, migration_id: str, step: str | None = None,
+                          event: str | None = None) -> None:
+        """After a restart (or a lost message): the step a move waits on taken on
+        again; one this host was in the middle of, unless it still is, fails (the
+        server back on its source as it was, the reason its fault)."""
+        if step is not None:
+            await self.step_once(step, migration_id)
+        elif not any(key[1] == migration_id for key in self._steps):
+            await self._call("move_failed", migration_id=migration_id, event=event,
+                             reason=f"The move was interrupted on {self.host}.")
 
     async def _move(self, migration_id: str) -> dict[str, Any] | None:
         found: dict[str, Any] | None = await self._call("move_request",

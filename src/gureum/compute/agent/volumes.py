@@ -90,6 +90,31 @@ class Volumes(AgentBase):
                          ok=True, volume_id=new_volume_id, attachment_id=new_attachment_id,
                          request_id=request_id)
 
+    async def resync_volumes(self, work: dict[str, Any]) -> None:
+        """Attaches, detaches and swaps left half-done here, taken on again."""
+        for volume_attachment_id in work["attach"]:
+            await self.attach_volume("", volume_attachment_id)
+        for volume_attachment_id in work["detach"]:
+            await self.detach_volume("", volume_attachment_id)
+        for swap in work["swap"]:
+            await self.resume_swap(**swap)
+
+    async def resume_swap(self, volume_attachment_id: str, server_id: str,
+                          volume_id: str) -> None:
+        """A swap whose message was lost: the new volume is the one Block Storage holds
+        for the server that the server does not have; without one, the swap fails (the
+        old volume stays)."""
+        assert self.volumes is not None
+        found = await self._call("teardown_request", server_id=server_id)
+        known = {v["volume_id"] for v in (found or {}).get("volumes", [])} | {volume_id}
+        new = [a for a in await self.volumes.server_attachments(server_id)
+               if a["volume_id"] not in known]
+        if len(new) == 1:
+            await self.swap_volume(volume_attachment_id, new[0]["volume_id"], new[0]["id"])
+            return
+        await self._call("volume_swapped", volume_attachment_id=volume_attachment_id,
+                         ok=False, reason="The swap was interrupted.")
+
     async def attach_block_devices(self, server_id: str, volumes: list[dict[str, Any]],
                                    made: dict[str, str]) -> None:
         """A build's volumes (boot from volume): each, once Block Storage has made it,

@@ -72,7 +72,8 @@ async def create_server(req: Request, manager: ComputeManager) -> Response:
         req.enforce("os_compute_api:servers:create:attach_network",
                     {"project_id": req.context.project_id})
     rows, password = await manager.create_servers(
-        req.context, spec, networks_required=version(req) >= (2, 37))
+        req.context, spec, networks_required=version(req) >= (2, 37),
+        multiattach=version(req) >= (2, 60))
     if truthy(spec.get("return_reservation_id", False)):
         return json_response({"reservation_id": rows[0].reservation_id}, 202)
     first = rows[0]  # with several, nova answers with the first

@@ -45,7 +45,8 @@ class Conductor(Moves, Shelving, Builds, Volumes, HostReports):
                 Server.id, Server.vm_state, Server.task_state, Server.updated_at).where(
                 Server.host == host, Server.deleted.is_(False))))
             volumes = list(await session.execute(select(
-                VolumeAttachment.id, VolumeAttachment.status).join(
+                VolumeAttachment.id, VolumeAttachment.status, VolumeAttachment.server_id,
+                VolumeAttachment.volume_id).join(
                 Server, Server.id == VolumeAttachment.server_id).where(
                 Server.host == host, VolumeAttachment.status != "attached")))
         return {"snapshots": [r.id for r in rows if r.task_state == "image_snapshot"
@@ -55,6 +56,9 @@ class Conductor(Moves, Shelving, Builds, Volumes, HostReports):
                                                  "unshelving") and r.updated_at <= cutoff],
                 "attach": [v.id for v in volumes if v.status == "attaching"],
                 "detach": [v.id for v in volumes if v.status == "detaching"],
+                "swap": [{"volume_attachment_id": v.id, "server_id": v.server_id,
+                          "volume_id": v.volume_id} for v in volumes if v.status == "swapping"],
+                "moves": await self.moves_for_host(host, cutoff),
                 "build": [r.id for r in rows if r.vm_state == "building"
                           and r.task_state != "deleting"],
                 "delete": [r.id for r in rows if r.task_state == "deleting"],

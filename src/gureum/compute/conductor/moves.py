@@ -2,14 +2,16 @@
 destination need and report as a server moves, each step a conditional update of the
 server and its migration record; claims follow the server (the source's is held under
 the migration's uuid until the move is confirmed or reverted). Resizes left unconfirmed
-longer than `compute.resize_confirm_window` are confirmed."""
+longer than `compute.resize_confirm_window` are confirmed. After a restart an agent is
+told which steps wait on it (it takes them on again) and which it was in the middle of
+(they fail: the server back on its source as it was)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from gureum.compute.claims import release_claim
 from gureum.compute.conductor.base import ConductorBase
@@ -18,6 +20,34 @@ from gureum.compute.manager.base import fault, record_event
 from gureum.compute.messages import RUNNING, SHUTDOWN, compute_topic
 from gureum.compute.models import Allocation, Migration, Server
 from gureum.core.db import utcnow
+
+# a move's status → the end whose agent takes the next step on, and that step
+WAITING = {"pre-migrating": ("source", "resize_server"),
+           "post-migrating": ("dest", "finish_resize"),
+           "confirming": ("source", "confirm_resize"),
+           "reverting": ("dest", "revert_resize"),
+           "queued": ("source", "live_migrate"),
+           "accepted": ("dest", "evacuate_server")}
+# a move's status while its source's agent is in the middle of a step → that step's event
+MIDWAY = {"migrating": "compute_resize_instance", "preparing": "compute_live_migration",
+          "running": "compute_live_migration"}
+
+
+def moves_waiting(rows: list[Migration], host: str) -> list[dict[str, Any]]:
+    """The moves whose next step (or the step under way) is this host's: waiting ones
+    to take on, midway ones (`event`) to fail. Moves still waiting for the scheduler
+    (no destination yet) are not the agents'."""
+    found = []
+    for row in rows:
+        if row.dest_compute is None:
+            continue
+        if row.status in WAITING:
+            end, step = WAITING[row.status]
+            if (row.source_compute if end == "source" else row.dest_compute) == host:
+                found.append({"migration_id": row.uuid, "step": step})
+        elif row.status in MIDWAY and row.source_compute == host:
+            found.append({"migration_id": row.uuid, "event": MIDWAY[row.status]})
+    return found
 
 
 class Moves(Builds, ConductorBase):
@@ -41,6 +71,13 @@ class Moves(Builds, ConductorBase):
                     "power_state": row.power_state,
                     "evacuated_to": row.system_metadata.get("evacuated_to"),
                     "migration": migration_view(migration)}
+
+    async def moves_for_host(self, host: str, cutoff: Any) -> list[dict[str, Any]]:
+        async with self.db.session() as session:
+            rows = list(await session.scalars(select(Migration).where(
+                or_(Migration.source_compute == host, Migration.dest_compute == host),
+                Migration.status.in_([*WAITING, *MIDWAY]), Migration.updated_at <= cutoff)))
+        return moves_waiting(rows, host)
 
     async def move_step(self, migration_id: str, status: str, task_state: str | None,
                         expected_status: str) -> bool:

@@ -103,15 +103,21 @@ def volume_root(devices: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 class BlockDevices(ManagerBase):
     async def check_block_devices(self, context: RequestContext, devices: list[dict[str, Any]],
-                                  flavor: Flavor, count: int) -> None:
-        """What the mappings name exists for the user, each volume is free, and the
-        local disks fit the flavor."""
+                                  flavor: Flavor, count: int, multiattach: bool = True,
+                                  ) -> None:
+        """What the mappings name exists for the user, each volume is free (a
+        multiattach one only if the microversion allows), and the local disks fit the
+        flavor."""
         assert self.volumes is not None
         for mapping in devices:
             source, uuid = mapping["source_type"], str(mapping.get("uuid") or "")
             try:
                 if source == "volume":
                     volume = await self.volumes.show_volume(uuid, token=context.token)
+                    if volume.get("multiattach") and not multiattach:
+                        raise errors.InvalidInput(reason="Multiattach volumes are only "
+                                                  "supported starting with compute API "
+                                                  "version 2.60.")
                     if volume["status"] != "available" and not volume.get("multiattach"):
                         raise invalid(f"Volume {uuid} is {volume['status']}, not available.")
                     if count > 1:

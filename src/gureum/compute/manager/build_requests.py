@@ -101,7 +101,8 @@ def check_user_data(user_data: str | None) -> None:
 
 class BuildRequests(BlockDevices, Quotas, ManagerBase):
     async def check_build(self, context: RequestContext, spec: dict[str, Any],
-                          flavor: Flavor, networks_required: bool) -> BuildRequest:
+                          flavor: Flavor, networks_required: bool,
+                          multiattach: bool = True) -> BuildRequest:
         devices = block_devices(spec)
         root = volume_root(devices)
         if root is None:
@@ -113,7 +114,7 @@ class BuildRequests(BlockDevices, Quotas, ManagerBase):
             image = await self.root_volume_image(context, root, flavor)
         image.pop("block_device_mapping", None)
         count = int(spec.get("max_count") or spec.get("min_count") or 1)
-        await self.check_block_devices(context, devices, flavor, count)
+        await self.check_block_devices(context, devices, flavor, count, multiattach)
         request = BuildRequest(flavor=flavor, image=image, block_devices=devices,
                                volume_backed=root is not None)
         request.networks = await self._networks(context, spec.get("networks"),

@@ -78,12 +78,15 @@ class ServerQuery:
 class Servers(BuildRequests, Flavors, Quotas, ManagerBase):
     # ------------------------------------------------------------ create
     async def create_servers(self, context: RequestContext, spec: dict[str, Any],
-                             networks_required: bool = False,
+                             networks_required: bool = False, multiattach: bool = True,
                              ) -> tuple[list[Server], str]:
-        """The servers made (min_count..max_count of them) and their admin password."""
+        """The servers made (min_count..max_count of them) and their admin password;
+        `multiattach`: whether the request's microversion (2.60) allows multiattach
+        volumes among its block devices."""
         async with self.db.session() as session:
             flavor = await self._flavor_ref(session, context, str(spec.get("flavorRef", "")))
-        request = await self.check_build(context, spec, flavor, networks_required)
+        request = await self.check_build(context, spec, flavor, networks_required,
+                                         multiattach)
         group_id = (spec.get("os:scheduler_hints") or {}).get("group")
         min_count = int(spec.get("min_count", 1))
         max_count = int(spec.get("max_count", min_count))
