@@ -1,10 +1,12 @@
 """What the compute tests share: httpx clients on the v2.1 API at a microversion, a
-bootable image, and waiting for a server's status."""
+bootable image, waiting for a server's status, and messages lost on the bus."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -85,3 +87,23 @@ def new_project_member(cloud: RunningCloud, prefix: str) -> tuple[str, str]:
         member = identity.get("/v3/roles", params={"name": "member"}).json()["roles"][0]
         identity.put(f"/v3/projects/{project['id']}/users/{user['id']}/roles/{member['id']}")
     return project["id"], cloud.token(user["name"], project["name"], password=password)
+
+
+@contextmanager
+def messages_lost(cloud: RunningCloud, method: str) -> Iterator[list[dict[str, Any]]]:
+    """Casts of `method` vanish (as on a restart of the in-process bus) while inside."""
+    bus: Any = cloud.cloud.bus
+    real_cast = bus.cast
+    lost: list[dict[str, Any]] = []
+
+    async def cast(topic: str, name: str, **kwargs: Any) -> None:
+        if name == method:
+            lost.append(kwargs)
+            return
+        await real_cast(topic, name, **kwargs)
+
+    bus.cast = cast
+    try:
+        yield lost
+    finally:
+        del bus.cast  # the class's own again

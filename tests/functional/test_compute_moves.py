@@ -14,6 +14,7 @@ import pytest
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
+    messages_lost,
     network_id,
     wait_deleted,
     wait_status,
@@ -195,3 +196,69 @@ def test_evacuate_from_a_host_forced_down(cloud: RunningCloud, admin: httpx.Clie
     settle(admin, made["id"], "ACTIVE")
     assert admin.delete(f"/servers/{made['id']}").status_code == 204
     wait_deleted(admin, made["id"])
+
+
+def test_live_migrations_aborted_and_forced(cloud: RunningCloud, admin: httpx.Client,
+                                            image: str) -> None:
+    """2.22 force_complete and 2.24 abort take running live migrations only (2.65: an
+    abort queued or preparing ones too); one aborted leaves the server on its source,
+    the destination's claim given back."""
+    server = create_server(admin, image, name=unique("abort"))
+    source = settle(admin, server["id"], "ACTIVE")["OS-EXT-SRV-ATTR:host"]
+    before = used(admin)
+    path = f"/servers/{server['id']}/migrations"
+    live = {"os-migrateLive": {"host": None, "block_migration": "auto"}}
+    with messages_lost(cloud, "live_migrate") as lost:
+        assert act(admin, server["id"], "os-migrateLive", live["os-migrateLive"]
+                   ).status_code == 202
+        deadline = time.monotonic() + 10
+        while not lost:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    (queued,) = admin.get(path).json()["migrations"]
+    assert queued["status"] == "queued" and queued["dest_compute"] != source
+    assert used(admin) != before  # the destination is claimed
+    mid = f"{path}/{queued['id']}"
+    forced = admin.post(f"{mid}/action", json={"force_complete": None})
+    assert forced.status_code == 400 and "Cannot force_complete" in forced.text
+    early = admin.delete(mid, headers={"OpenStack-API-Version": "compute 2.64"})
+    assert early.status_code == 400 and "is queued" in early.text
+    assert admin.delete(f"{path}/999999", headers={
+        "OpenStack-API-Version": "compute 2.65"}).status_code == 404
+    assert admin.delete(mid, headers={"OpenStack-API-Version": "compute 2.23"}
+                        ).status_code == 404  # no such API yet
+    assert admin.delete(mid, headers={"OpenStack-API-Version": "compute 2.65"}
+                        ).status_code == 202
+    back = settle(admin, server["id"], "ACTIVE")
+    assert back["OS-EXT-SRV-ATTR:host"] == source
+    assert admin.get(path).json()["migrations"] == []
+    cancelled = admin.get("/os-migrations", params={"instance_uuid": server["id"]}).json()[
+        "migrations"][0]
+    assert cancelled["status"] == "cancelled"
+    assert used(admin) == before
+    actions = [a["action"] for a in admin.get(
+        f"/servers/{server['id']}/os-instance-actions").json()["instanceActions"]]
+    assert actions[:2] == ["live_migration_abort", "live-migration"]
+    # one the scheduler has not placed yet is cancelled by the API itself
+    with messages_lost(cloud, "schedule_move"):
+        assert act(admin, server["id"], "os-migrateLive", live["os-migrateLive"]
+                   ).status_code == 202
+    (unplaced,) = admin.get(path).json()["migrations"]
+    assert unplaced["dest_compute"] is None
+    assert admin.delete(f"{path}/{unplaced['id']}", headers={
+        "OpenStack-API-Version": "compute 2.65"}).status_code == 202
+    assert settle(admin, server["id"], "ACTIVE")["OS-EXT-SRV-ATTR:host"] == source
+    assert admin.get(path).json()["migrations"] == [] and used(admin) == before
+    # a migration that has ended takes neither
+    assert act(admin, server["id"], "os-migrateLive", live["os-migrateLive"]
+               ).status_code == 202
+    settle(admin, server["id"], "ACTIVE")
+    done = admin.get("/os-migrations", params={"instance_uuid": server["id"]}).json()[
+        "migrations"][0]
+    assert done["status"] == "completed"
+    ended = f"{path}/{done['id']}"
+    assert admin.post(f"{ended}/action", json={"force_complete": None}).status_code == 400
+    assert admin.delete(ended, headers={"OpenStack-API-Version": "compute 2.65"}
+                        ).status_code == 400
+    assert admin.delete(f"/servers/{server['id']}").status_code == 204
+    wait_deleted(admin, server["id"])

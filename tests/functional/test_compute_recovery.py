@@ -5,8 +5,6 @@ resync, as nova-compute does on start."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -14,31 +12,12 @@ import httpx
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
+    messages_lost,
     wait_deleted,
     wait_status,
 )
 from tests.functional.volume_helpers import create_volume, volume_client, wait_for
 from tests.harness import RunningCloud, unique
-
-
-@contextmanager
-def messages_lost(cloud: RunningCloud, method: str) -> Iterator[list[dict[str, Any]]]:
-    """Casts of `method` vanish (as on a restart of the in-process bus) while inside."""
-    bus: Any = cloud.cloud.bus
-    real_cast = bus.cast
-    lost: list[dict[str, Any]] = []
-
-    async def cast(topic: str, name: str, **kwargs: Any) -> None:
-        if name == method:
-            lost.append(kwargs)
-            return
-        await real_cast(topic, name, **kwargs)
-
-    bus.cast = cast
-    try:
-        yield lost
-    finally:
-        del bus.cast  # the class's own again
 
 
 def test_a_server_whose_schedule_request_was_lost_is_placed_by_the_resync(

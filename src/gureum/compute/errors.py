@@ -165,3 +165,12 @@ class VolumeAttachmentExists(Conflict):
 
 class InterfaceAttachFailed(Conflict):
     message = "Failed to attach network adapter device to {server_id}: {reason}"
+
+
+class MigrationNotFoundForInstance(NotFound):
+    message = "Migration {migration_id} not found for instance {instance_id}"
+
+
+class InvalidMigrationState(BadRequest):
+    message = "Migration {migration_id} state of instance {instance_uuid} is {state}. " \
+              "Cannot {method} while the migration is in this state."

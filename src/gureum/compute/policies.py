@@ -88,7 +88,8 @@ RULES += _rules(MEMBER, "os-shelve:shelve", "os-shelve:unshelve", "os-create-bac
                 "servers:confirm_resize", "servers:revert_resize")
 RULES += _rules(ADMIN, "os-migrate-server:migrate", "os-migrate-server:migrate_live",
                 "os-evacuate", "os-console-auth-tokens", "os-volumes-attachments:swap",
-                "os-migrations:index", "servers:migrations:index", "servers:migrations:show")
+                "os-migrations:index", "servers:migrations:index", "servers:migrations:show",
+                "servers:migrations:force_complete", "servers:migrations:delete")
 RULES += _rules(ADMIN, "os-shelve:shelve_offload", "os-shelve:unshelve_to_host")
 RULES += _rules(MEMBER, "servers:create_image", "servers:rebuild",
                 "servers:rebuild:trusted_certs")

@@ -45,6 +45,7 @@ class AgentBase:
         self._acting: set[str] = set()  # servers a power action is under way on here now
         self._deleting: set[str] = set()  # servers being deleted here now
         self._steps: set[tuple[str, str]] = set()  # (step, migration) under way here now
+        self._aborting: set[str] = set()  # live migrations under way here to stop
 
     # ------------------------------------------------------------ life
     async def start(self) -> None:

@@ -20,10 +20,12 @@ RPC_TIMEOUT = 60.0
 
 STEPS = ("resize_server", "finish_resize", "confirm_resize", "revert_resize",
          "finish_revert_resize", "live_migrate", "receive_live_migration", "evacuate_server")
+ABORT_EVENT = "compute_live_migration_abort"
 
 
 class Moves(Builds):
-    HANDLERS: tuple[str, ...] = STEPS
+    HANDLERS: tuple[str, ...] = (*STEPS, "abort_live_migration",
+                                 "force_complete_live_migration")
 
     def handlers(self) -> dict[str, Handler]:
         found = super().handlers()
@@ -154,6 +156,11 @@ class Moves(Builds):
             if not await self._call("move_step", migration_id=migration_id, status=status,
                                     task_state=None, expected_status=expected):
                 return
+            if migration_id in self._aborting:  # before the destination takes it
+                self._aborting.discard(migration_id)
+                await self._call("move_failed", migration_id=migration_id, reason="aborted",
+                                 event=ABORT_EVENT, request_id=request_id, cancelled=True)
+                return
         server_id, event = request["id"], "compute_live_migration"
         await self._event(server_id, event, request_id)
         destination = request["migration"]["dest_compute"]
@@ -166,6 +173,26 @@ class Moves(Builds):
         if destination != self.host:
             await self.driver.destroy(server_id)
         await self._call("live_migrated", migration_id=migration_id, request_id=request_id)
+
+    async def abort_live_migration(self, migration_id: str,
+                                   request_id: str | None = None) -> None:
+        """On the source: the live migration stopped before the destination takes the
+        server (at once if it is not under way here), the server left here."""
+        if ("live_migrate", migration_id) in self._steps:
+            self._aborting.add(migration_id)
+            return
+        await self._call("move_failed", migration_id=migration_id, reason="aborted",
+                         event=ABORT_EVENT, request_id=request_id, cancelled=True)
+
+    async def force_complete_live_migration(self, migration_id: str,
+                                            request_id: str | None = None) -> None:
+        """On the source: nothing to hurry (the drivers' live migrations have no
+        pre-copy phase that a pause would cut short); the action's event recorded."""
+        request = await self._move(migration_id)
+        if request is not None:
+            event = "compute_live_migration_force_complete"
+            await self._event(request["id"], event, request_id)
+            await self._event(request["id"], event, request_id, "Success")
 
     async def receive_live_migration(self, migration_id: str) -> None:
         """On the destination: the server running here, on its ports and volumes."""

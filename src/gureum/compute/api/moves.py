@@ -160,3 +160,26 @@ async def show_server_migration(req: Request, manager: ComputeManager) -> dict[s
         if str(row.id) == wanted:
             return {"migration": migration_body(req, row, server_view=True)}
     raise NotFound(f"Migration {wanted} could not be found for server.")
+
+
+@router.post("/servers/{server_id}/migrations/{migration_id}/action", status=202,
+             policy=P + "servers:migrations:force_complete", target=server_target)
+async def force_complete_migration(req: Request, manager: ComputeManager) -> Response:
+    if version(req) < (2, 22):
+        raise NotFound()
+    if not isinstance(req.body, dict) or set(req.body) != {"force_complete"}:
+        raise errors.InvalidInput(reason="The only action is force_complete.")
+    await manager.force_complete_migration(req.context, req.params["server_id"],
+                                           req.params["migration_id"])
+    return Response(b"", 202)
+
+
+@router.delete("/servers/{server_id}/migrations/{migration_id}", status=202,
+               policy=P + "servers:migrations:delete", target=server_target)
+async def abort_migration(req: Request, manager: ComputeManager) -> Response:
+    if version(req) < (2, 24):
+        raise NotFound()
+    await manager.abort_migration(req.context, req.params["server_id"],
+                                  req.params["migration_id"],
+                                  waiting_too=version(req) >= (2, 65))
+    return Response(b"", 202)

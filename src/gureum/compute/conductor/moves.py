@@ -193,16 +193,18 @@ class Moves(Builds, ConductorBase):
                                migration.dest_compute, "Success")
 
     async def move_failed(self, migration_id: str, reason: str, event: str,
-                          request_id: str | None = None) -> None:
+                          request_id: str | None = None, cancelled: bool = False) -> None:
         """The move stops where it was: the destination's claim given back, the server
-        on its source as it was, the migration in error, the reason its fault."""
+        on its source as it was, the migration in error, the reason its fault (or,
+        `cancelled` by an abort, the migration cancelled and no fault)."""
         async with self.db.session() as session:
             migration = await self._migration(session, migration_id)
             if migration is None or migration.status in ("error", "confirmed", "reverted",
-                                                         "completed"):
+                                                         "completed", "cancelled", "done"):
                 return
             row = await session.get(Server, migration.server_id)
-            migration.status, migration.updated_at = "error", utcnow()
+            migration.status = "cancelled" if cancelled else "error"
+            migration.updated_at = utcnow()
             if row is None:
                 return
             if await session.get(Allocation, migration.uuid) is not None:
@@ -214,7 +216,11 @@ class Moves(Builds, ConductorBase):
                 migration.source_compute, migration.source_node, old, old["id"])
             row.vcpus, row.memory_mb, row.root_gb = old["vcpus"], old["ram"], old["disk"]
             row.task_state, row.old_flavor, row.new_flavor = None, None, None
-            row.fault, row.updated_at = fault(reason), utcnow()
+            row.updated_at = utcnow()
+            if cancelled:
+                await record_event(session, row.id, request_id, event, None, "Success")
+                return
+            row.fault = fault(reason)
             await record_event(session, row.id, request_id, event, None, "Error", reason)
 
     async def confirm_resizes(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gureum.compute import errors
 from gureum.compute.manager.actions import check_unlocked, invalid_state
@@ -205,3 +205,57 @@ class Moves(Servers):
                 Migration.migration_type == "live-migration",
                 Migration.status.in_(("queued", "preparing", "running"))).order_by(
                 Migration.id)))
+
+    # ------------------------------------------------------------ live migrations under way
+    async def force_complete_migration(self, context: RequestContext, server_id: str,
+                                       migration_id: str) -> None:
+        """2.22: a running live migration hurried to its end by its source's driver."""
+        migration, server = await self._live_migration(
+            context, server_id, migration_id, ("running",), "force_complete")
+        async with self.db.session() as session:
+            await record_action(session, server, "live_migration_force_complete", context)
+        await self.bus.cast(compute_topic(migration.source_compute or ""),
+                            "force_complete_live_migration", migration_id=migration.uuid,
+                            request_id=context.request_id)
+
+    async def abort_migration(self, context: RequestContext, server_id: str,
+                              migration_id: str, waiting_too: bool) -> None:
+        """2.24: a running live migration stopped, the server left on its source (2.65:
+        one still queued or preparing too). One the scheduler has not placed yet is
+        cancelled here; the others by the source's agent."""
+        migration, server = await self._live_migration(
+            context, server_id, migration_id,
+            ("queued", "preparing", "running") if waiting_too else ("running",),
+            "abort live migration")
+        async with self.db.session() as session:
+            await record_action(session, server, "live_migration_abort", context)
+            unplaced = await session.execute(update(Migration).where(
+                Migration.id == migration.id, Migration.status == "queued",
+                Migration.dest_compute.is_(None)).values(status="cancelled",
+                                                         updated_at=utcnow()))
+            if unplaced.rowcount:  # type: ignore[attr-defined]
+                await transition(session, Server, server.id, {"task_state": None},
+                                 task_state="migrating")
+                return
+        await self.bus.cast(compute_topic(migration.source_compute or ""),
+                            "abort_live_migration", migration_id=migration.uuid,
+                            request_id=context.request_id)
+
+    async def _live_migration(self, context: RequestContext, server_id: str,
+                              migration_id: str, states: tuple[str, ...], method: str,
+                              ) -> tuple[Migration, Server]:
+        async with self.db.session() as session:
+            server = await self.server_for(session, context, server_id)
+            check_unlocked(context, server)
+            migration = (await session.scalars(select(Migration).where(
+                Migration.server_id == server_id,
+                Migration.id == (int(migration_id) if migration_id.isdigit() else -1)))
+            ).first()
+        if migration is None:
+            raise errors.MigrationNotFoundForInstance(migration_id=migration_id,
+                                                      instance_id=server_id)
+        if migration.migration_type != "live-migration" or migration.status not in states:
+            raise errors.InvalidMigrationState(
+                migration_id=migration_id, instance_uuid=server_id, state=migration.status,
+                method=method)
+        return migration, server

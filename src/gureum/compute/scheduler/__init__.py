@@ -59,6 +59,7 @@ NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
 # this late; a stale state costs at most a failed claim and another try. Changes to
 # what is schedulable where (a disabled service, an aggregate) arrive as HOSTS_CHANGED.
 HOST_STATES_TTL = 2.0
+UNPLACED = ("pre-migrating", "queued", "accepted")  # a move's status until it has a host
 
 
 # what a server waiting for a host waits in (task state → its vm state, and the agent's
@@ -163,7 +164,7 @@ class ComputeScheduler(Reporting):
             server = None if migration is None else await session.get(Server,
                                                                     migration.server_id)
             if (migration is None or server is None or server.deleted
-                    or migration.status not in ("pre-migrating", "queued", "accepted")
+                    or migration.status not in UNPLACED
                     or migration.dest_compute is not None):
                 return None
             spec = move_spec(await self.request_spec(session, server), server, migration,
@@ -194,8 +195,9 @@ class ComputeScheduler(Reporting):
                 if not await claim(session, host.node_id, server.id, spec.vcpus,
                                    spec.memory_mb, spec.disk_gb):
                     raise HostTaken
-                moved = await session.execute(update(Migration).where(
-                    Migration.id == migration.id, Migration.dest_compute.is_(None)).values(
+                moved = await session.execute(update(Migration).where(  # not aborted
+                    Migration.id == migration.id, Migration.dest_compute.is_(None),
+                    Migration.status.in_(UNPLACED)).values(
                     dest_compute=host.host, dest_node=host.host, dest_host=host.host,
                     updated_at=utcnow()))
                 if not moved.rowcount:  # type: ignore[attr-defined]
@@ -205,10 +207,14 @@ class ComputeScheduler(Reporting):
         return True
 
     async def _move_nowhere(self, migration: Migration, request_id: str | None) -> None:
-        """No host: the server stays where it is, as it was; the migration in error."""
+        """No host: the server stays where it is, as it was; the migration in error
+        (unless it was aborted meanwhile)."""
         async with self.db.session() as session:
-            await session.execute(update(Migration).where(Migration.id == migration.id)
-                                  .values(status="error", updated_at=utcnow()))
+            failed = await session.execute(update(Migration).where(
+                Migration.id == migration.id, Migration.status.in_(UNPLACED)).values(
+                status="error", updated_at=utcnow()))
+            if not failed.rowcount:  # type: ignore[attr-defined]
+                return
             server = await session.get(Server, migration.server_id)
             if server is None:
                 return
