@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from embedded import embedded_cloud
@@ -32,8 +33,10 @@ from embedded import embedded_cloud
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
-async def boot(client: httpx.AsyncClient, total: int, clients: int, image: str,
-               networks: str) -> tuple[float, int]:
+async def boot(client: httpx.AsyncClient, total: int, clients: int,
+               server: dict[str, Any]) -> tuple[float, int]:
+    """Seconds until `total` servers (m1.nano, and `server`'s fields) posted by
+    `clients` workers are out of BUILD, and how many failed."""
     left, failures = total, 0
 
     async def worker() -> None:
@@ -41,8 +44,7 @@ async def boot(client: httpx.AsyncClient, total: int, clients: int, image: str,
         while left > 0:
             left -= 1
             response = await client.post("/servers", json={"server": {
-                "name": "bench", "imageRef": image, "flavorRef": "42",
-                "networks": networks}})
+                "name": "bench", "flavorRef": "42", **server}})
             if response.status_code != 202:
                 failures += 1
 
@@ -66,9 +68,9 @@ async def run(base: str, token: str, args: argparse.Namespace) -> None:
         await client.put(f"/os-quota-sets/{project}", json={"quota_set": {
             "instances": -1, "cores": -1, "ram": -1}})
         image = await upload_image(base, token)
-        await boot(client, 20, args.clients, image, args.networks)  # warm up
-        seconds, failures = await boot(client, args.servers, args.clients, image,
-                                       args.networks)
+        server = {"imageRef": image, "networks": args.networks}
+        await boot(client, 20, args.clients, server)  # warm up
+        seconds, failures = await boot(client, args.servers, args.clients, server)
         rate = args.servers / seconds
         print(f"boot → ACTIVE, {args.servers} servers on {args.hosts} fake hosts, "
               f"{args.clients} clients, networks={args.networks}: {rate:.1f} /s "

@@ -18,13 +18,14 @@ Issue 7 asks for the figures (no target).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from compute import upload_image
+from compute import boot, upload_image
 from embedded import embedded_cloud
 
 BACKENDS = {"fake": {"driver": "fake", "pools": {"pool": 10_000_000}}}
@@ -55,7 +56,7 @@ async def cycles(nova: httpx.AsyncClient, volumes: httpx.AsyncClient, server: st
         made = (await volumes.post("/volumes", json={"volume": {"size": 1}})).json()["volume"]
         owned.append(made["id"])
     for volume_id in owned:
-        await until(lambda v=volume_id: volume_is(volumes, v, "available"), "a volume")
+        await until(functools.partial(volume_is, volumes, volume_id, "available"), "a volume")
     left = total
 
     async def worker(volume_id: str) -> None:
@@ -77,28 +78,6 @@ async def cycles(nova: httpx.AsyncClient, volumes: httpx.AsyncClient, server: st
     start = time.perf_counter()
     await asyncio.gather(*[worker(v) for v in owned])
     return time.perf_counter() - start
-
-
-async def boots(nova: httpx.AsyncClient, total: int, server: dict[str, Any],
-                clients: int = 10) -> tuple[float, int]:
-    """Seconds until `total` servers like `server` are out of BUILD, and how many
-    failed."""
-    left, failures = total, 0
-
-    async def worker() -> None:
-        nonlocal left, failures
-        while left > 0:
-            left -= 1
-            answer = await nova.post("/servers", json={"server": {
-                "name": "bench", "flavorRef": "42", "networks": "none", **server}})
-            failures += answer.status_code != 202
-
-    start = time.perf_counter()
-    await asyncio.gather(*[worker() for _ in range(clients)])
-    await until(lambda: building(nova), "boots", timeout=600)
-    seconds = time.perf_counter() - start
-    errors = (await nova.get("/servers", params={"status": "ERROR"})).json()["servers"]
-    return seconds, failures + len(errors)
 
 
 async def building(nova: httpx.AsyncClient) -> bool:
@@ -139,15 +118,15 @@ async def run(base: str, token: str, args: Any) -> None:
                   f"client(s): {args.cycles / seconds:.1f} cycles/s ({args.cycles} in "
                   f"{seconds:.1f} s)")
         await delete_all(nova)
-        plain = {"imageRef": image}
-        from_volume = {"imageRef": "", "block_device_mapping_v2": [{
+        plain = {"imageRef": image, "networks": "none"}
+        from_volume = {"imageRef": "", "networks": "none", "block_device_mapping_v2": [{
             "uuid": image, "source_type": "image", "destination_type": "volume",
             "volume_size": 1, "boot_index": 0, "delete_on_termination": True}]}
-        await boots(nova, 20, plain)  # warm up
+        await boot(nova, 20, 10, plain)  # warm up
         await delete_all(nova)
         rates = {}
         for name, server in (("plain", plain), ("from volume", from_volume)):
-            seconds, failures = await boots(nova, args.boots, server)
+            seconds, failures = await boot(nova, args.boots, 10, server)
             rates[name] = args.boots / seconds
             print(f"boot → ACTIVE, {name:11}, {args.boots} servers on {args.hosts} fake "
                   f"hosts, 10 clients: {rates[name]:.1f} /s ({seconds:.1f} s, "
