@@ -7,7 +7,7 @@ import httpx
 import openstack
 import pytest
 
-from tests.functional.compute_helpers import compute_client, public_image
+from tests.functional.compute_helpers import compute_client, image_client, public_image
 from tests.functional.volume_helpers import unlimited, volume_client
 from tests.harness import RunningCloud, cloud_settings, unique
 
@@ -107,6 +107,13 @@ def image(cloud: RunningCloud) -> str:
 def nova(cloud: RunningCloud) -> Iterator[httpx.Client]:
     """httpx against the Compute API as admin, at microversion 2.37."""
     with compute_client(cloud, "admin") as client:
+        yield client
+
+
+@pytest.fixture()
+def demo_images(cloud: RunningCloud) -> Iterator[httpx.Client]:
+    """httpx against the Image API as demo."""
+    with image_client(cloud, "demo") as client:
         yield client
 
 

@@ -22,10 +22,15 @@ def compute_client(cloud: RunningCloud, user: str, version: str | None = "2.37",
     return httpx.Client(base_url=f"{cloud.url}/compute/v2.1", timeout=60, headers=headers)
 
 
+def image_client(cloud: RunningCloud, user: str) -> httpx.Client:
+    """An httpx client on the Image v2 API as `user` (on the project of that name)."""
+    return httpx.Client(base_url=f"{cloud.url}/image/v2", timeout=60,
+                        headers={"X-Auth-Token": cloud.token(user, user)})
+
+
 def public_image(cloud: RunningCloud, name: str = "compute-test-image") -> str:
     """A small active public image (made once per cloud)."""
-    with httpx.Client(base_url=f"{cloud.url}/image/v2", timeout=60,
-                      headers={"X-Auth-Token": cloud.token("admin", "admin")}) as image:
+    with image_client(cloud, "admin") as image:
         found = image.get("/images", params={"name": name}).json()["images"]
         if found and found[0]["status"] == "active":
             return str(found[0]["id"])
@@ -66,6 +71,20 @@ def wait_status(client: httpx.Client, server_id: str, statuses: set[str],
             return server
         assert time.monotonic() < deadline, f"{server_id} still {server['status']}"
         time.sleep(0.05)
+
+
+def settle(client: httpx.Client, server_id: str, status: str) -> dict[str, Any]:
+    """The server in `status` with no task under way."""
+    shown = wait_status(client, server_id, {status})
+    while shown["OS-EXT-STS:task_state"] is not None:
+        shown = wait_status(client, server_id, {status})
+    return shown
+
+
+def act(client: httpx.Client, server_id: str, action: str, argument: Any = None,
+        ) -> httpx.Response:
+    """`POST /servers/{id}/action` with `{action: argument}`."""
+    return client.post(f"/servers/{server_id}/action", json={action: argument})
 
 
 def wait_deleted(client: httpx.Client, server_id: str, timeout: float = 15) -> None:

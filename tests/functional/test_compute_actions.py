@@ -14,6 +14,7 @@ from gureum.compute.models import Server
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
+    settle,
     wait_status,
 )
 from tests.harness import RunningCloud, unique
@@ -179,12 +180,6 @@ def agent_of(cloud: RunningCloud, nova: httpx.Client, server_id: str) -> Compute
     host = nova.get(f"/servers/{server_id}").json()["server"]["OS-EXT-SRV-ATTR:host"]
     return cloud.cloud.compute_agents[host]
 
-
-def settle(client: httpx.Client, server_id: str, status: str) -> dict[str, object]:
-    shown = wait_status(client, server_id, {status})
-    while shown["OS-EXT-STS:task_state"] is not None:
-        shown = wait_status(client, server_id, {status})
-    return shown
 
 
 def test_task_states_refuse_in_nova_words_and_a_hard_reboot_takes_over(

@@ -13,7 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.functional.compute_helpers import compute_client, wait_deleted, wait_status
+from tests.functional.compute_helpers import (
+    compute_client,
+    image_client,
+    wait_deleted,
+    wait_status,
+)
 from tests.functional.volume_helpers import volume_client, wait_for, wait_gone
 from tests.harness import RunningCloud, unique
 
@@ -157,9 +162,8 @@ def test_an_image_of_a_volume_backed_server_maps_snapshots(
     """createImage of a volume-backed server: a snapshot of each volume in Block Storage,
     an empty image mapping them; a server booted from it gets new volumes made from
     them."""
-    with compute_client(cloud, "demo", "2.45") as nova, httpx.Client(
-            base_url=f"{cloud.url}/image/v2", timeout=30,
-            headers={"X-Auth-Token": cloud.token("demo", "demo")}) as images:
+    with compute_client(cloud, "demo", "2.45") as nova, \
+            image_client(cloud, "demo") as images:
         data = new_volume(volumes)
         made = boot(nova, [{"uuid": image, "source_type": "image", "volume_size": 1,
                             "destination_type": "volume", "boot_index": 0,

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.functional.compute_helpers import (
+    act,
     compute_client,
     create_server,
     messages_lost,
     network_id,
+    settle,
     wait_deleted,
-    wait_status,
 )
 from tests.harness import RunningCloud, unique
 
@@ -28,16 +28,6 @@ def admin(cloud: RunningCloud) -> Iterator[httpx.Client]:
         yield client
 
 
-def settle(client: httpx.Client, server_id: str, status: str) -> dict[str, Any]:
-    shown = wait_status(client, server_id, {status})
-    while shown["OS-EXT-STS:task_state"] is not None:
-        shown = wait_status(client, server_id, {status})
-    return shown
-
-
-def act(client: httpx.Client, server_id: str, action: str, argument: Any = None,
-        ) -> httpx.Response:
-    return client.post(f"/servers/{server_id}/action", json={action: argument})
 
 
 def host_of(admin: httpx.Client, server_id: str) -> str:

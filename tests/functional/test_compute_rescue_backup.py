@@ -5,38 +5,17 @@ type."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
 
 from tests.functional.compute_helpers import (
+    act,
     compute_client,
     create_server,
+    settle,
     wait_deleted,
-    wait_status,
 )
 from tests.harness import RunningCloud, unique
-
-
-@pytest.fixture()
-def images(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{cloud.url}/image/v2", timeout=30,
-                      headers={"X-Auth-Token": cloud.token("demo", "demo")}) as client:
-        yield client
-
-
-def settle(client: httpx.Client, server_id: str, status: str) -> dict[str, Any]:
-    shown = wait_status(client, server_id, {status})
-    while shown["OS-EXT-STS:task_state"] is not None:
-        shown = wait_status(client, server_id, {status})
-    return shown
-
-
-def act(client: httpx.Client, server_id: str, action: str, argument: Any = None,
-        ) -> httpx.Response:
-    return client.post(f"/servers/{server_id}/action", json={action: argument})
 
 
 def test_rescue_and_unrescue(demo_nova: httpx.Client, image: str) -> None:
@@ -59,7 +38,7 @@ def test_rescue_and_unrescue(demo_nova: httpx.Client, image: str) -> None:
     wait_deleted(demo_nova, made["id"])
 
 
-def test_backups_rotate(cloud: RunningCloud, images: httpx.Client, image: str) -> None:
+def test_backups_rotate(cloud: RunningCloud, demo_images: httpx.Client, image: str) -> None:
     with compute_client(cloud, "demo", "2.45") as nova:
         made = create_server(nova, image, name=unique("backed"))
         settle(nova, made["id"], "ACTIVE")
@@ -71,7 +50,7 @@ def test_backups_rotate(cloud: RunningCloud, images: httpx.Client, image: str) -
             return answer
 
         def kept(kind: str) -> list[str]:
-            return sorted(i["id"] for i in images.get("/images", params={
+            return sorted(i["id"] for i in demo_images.get("/images", params={
                 "instance_uuid": made["id"], "backup_type": kind}).json()["images"])
 
         ids = [backup("daily", 2).json()["image_id"] for _ in range(3)]
@@ -81,7 +60,7 @@ def test_backups_rotate(cloud: RunningCloud, images: httpx.Client, image: str) -
             assert time.monotonic() < deadline, kept("daily")
             time.sleep(0.05)
         assert len(kept("weekly")) == 1
-        shown = images.get(f"/images/{ids[-1]}").json()
+        shown = demo_images.get(f"/images/{ids[-1]}").json()
         assert (shown["image_type"], shown["status"]) == ("backup", "active")
         none_left = backup("daily", 0)
         assert none_left.status_code == 202 and not none_left.content

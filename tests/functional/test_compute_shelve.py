@@ -6,44 +6,24 @@ with its addresses; the image goes when it is no longer needed."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.functional.compute_helpers import (
+    act,
     compute_client,
     create_server,
     network_id,
+    settle,
     wait_deleted,
-    wait_status,
 )
 from tests.harness import RunningCloud, unique
 
 
-@pytest.fixture()
-def images(cloud: RunningCloud) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{cloud.url}/image/v2", timeout=30,
-                      headers={"X-Auth-Token": cloud.token("demo", "demo")}) as client:
-        yield client
-
-
-def settle(client: httpx.Client, server_id: str, status: str) -> dict[str, Any]:
-    shown = wait_status(client, server_id, {status})
-    while shown["OS-EXT-STS:task_state"] is not None:
-        shown = wait_status(client, server_id, {status})
-    return shown
-
-
-def act(client: httpx.Client, server_id: str, action: str, argument: Any = None,
-        ) -> httpx.Response:
-    return client.post(f"/servers/{server_id}/action", json={action: argument})
-
-
 def test_shelve_offloads_and_unshelve_brings_it_back(cloud: RunningCloud, nova: httpx.Client,
                                                      demo_nova: httpx.Client,
-                                                     images: httpx.Client, image: str) -> None:
+                                                     demo_images: httpx.Client, image: str) -> None:
     name = unique("shelf")
     made = create_server(demo_nova, image, networks=[
         {"uuid": network_id(cloud, "private", "demo")}], name=name)
@@ -53,7 +33,7 @@ def test_shelve_offloads_and_unshelve_brings_it_back(cloud: RunningCloud, nova: 
     admin_view = nova.get(f"/servers/{made['id']}").json()["server"]
     assert admin_view["OS-EXT-SRV-ATTR:host"] is None
     assert shelved["addresses"] == before["addresses"]  # its ports are kept
-    found = images.get("/images", params={"name": f"{name}-shelved"}).json()["images"]
+    found = demo_images.get("/images", params={"name": f"{name}-shelved"}).json()["images"]
     assert [i["status"] for i in found] == ["active"]
     with httpx.Client(base_url=f"{cloud.url}/networking/v2.0", timeout=30, headers={
             "X-Auth-Token": cloud.token("admin", "admin")}) as net:
@@ -65,7 +45,7 @@ def test_shelve_offloads_and_unshelve_brings_it_back(cloud: RunningCloud, nova: 
         assert host and back["addresses"] == before["addresses"]
         ports = net.get("/ports", params={"device_id": made["id"]}).json()["ports"]
         assert all(p["binding:host_id"] == host for p in ports)
-    assert images.get(f"/images/{found[0]['id']}").status_code == 404  # done with
+    assert demo_images.get(f"/images/{found[0]['id']}").status_code == 404  # done with
     actions = [a["action"] for a in demo_nova.get(
         f"/servers/{made['id']}/os-instance-actions").json()["instanceActions"]]
     assert actions[:2] == ["unshelve", "shelve"]
@@ -74,7 +54,7 @@ def test_shelve_offloads_and_unshelve_brings_it_back(cloud: RunningCloud, nova: 
 
 
 def test_a_shelved_server_waits_on_its_host(cloud: RunningCloud, nova: httpx.Client,
-                                            demo_nova: httpx.Client, images: httpx.Client,
+                                            demo_nova: httpx.Client, demo_images: httpx.Client,
                                             image: str, monkeypatch: pytest.MonkeyPatch,
                                             ) -> None:
     monkeypatch.setattr(cloud.settings.compute, "shelved_offload_time", 3600)

@@ -13,6 +13,7 @@ import pytest
 from tests.functional.compute_helpers import (
     compute_client,
     create_server,
+    image_client,
     public_image,
     wait_deleted,
     wait_status,
@@ -116,8 +117,7 @@ def test_an_image_of_a_server_boots_another(cloud: RunningCloud, demo_nova: http
         "createImage": {"name": unique("snap"), "metadata": {"purpose": "backup"}}})
     assert made.status_code == 202, made.text
     image_id = made.headers["Location"].rsplit("/", 1)[-1]
-    with httpx.Client(base_url=f"{cloud.url}/image/v2", timeout=30, headers={
-            "X-Auth-Token": cloud.token("demo", "demo")}) as glance:
+    with image_client(cloud, "demo") as glance:
         deadline = time.monotonic() + 15
         while (record := glance.get(f"/images/{image_id}").json())["status"] != "active":
             assert record["status"] in ("queued", "saving") and time.monotonic() < deadline

@@ -167,6 +167,10 @@ class InterfaceAttachFailed(Conflict):
     message = "Failed to attach network adapter device to {server_id}: {reason}"
 
 
+class MultiattachNotSupportedOldMicroversion(BadRequest):
+    message = "Multiattach volumes are only supported starting with compute API version 2.60."
+
+
 class MigrationNotFoundForInstance(NotFound):
     message = "Migration {migration_id} not found for instance {instance_id}"
 

@@ -26,12 +26,11 @@ class ComputeAgent(Moves, Shelving, Images, Interfaces, Builds, PowerActions, Vo
             older_than = self.settings.report_interval
         work = await self._call("work_for_host", host=self.host, older_than=older_than)
         for server_id in work["build"]:
-            if server_id not in self._busy:
-                await self.build_server(server_id)
+            await self.build_server(server_id)
         for server_id in work["delete"]:
             await self.delete_server(server_id)
         for action in work["actions"]:
-            if action["server_id"] not in self._acting:
+            if not self.under_way("action", action["server_id"]):
                 await self.server_action(**action)
         for server_id in work["snapshots"]:  # its upload died with the old agent
             await self._call("instance_update", server_id=server_id,

@@ -15,12 +15,9 @@ class PowerActions(AgentBase):
                             request_id: str | None = None) -> None:
         """A power action through the driver; the end state (or, on failure, the task
         state cleared and the event in error) through the conductor."""
-        self._acting.add(server_id)
-        try:
+        with self.working("action", server_id):  # a later one may take over (a hard reboot)
             await self._act(server_id, driver_call, task_state, vm_state, power_state,
                             event, hard, request_id)
-        finally:
-            self._acting.discard(server_id)
 
     async def _act(self, server_id: str, driver_call: str, task_state: str, vm_state: str,
                    power_state: int, event: str, hard: bool, request_id: str | None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from gureum.clients.image import ImageClient
@@ -41,10 +42,9 @@ class AgentBase:
         self.capacity = capacity or settings.host_defaults
         self.driver: ComputeDriver = driver or FakeComputeDriver(self.capacity)
         self._tasks: list[asyncio.Task[None]] = []
-        self._busy: set[str] = set()  # servers being built here now
-        self._acting: set[str] = set()  # servers a power action is under way on here now
-        self._deleting: set[str] = set()  # servers being deleted here now
-        self._steps: set[tuple[str, str]] = set()  # (step, migration) under way here now
+        # (work, server or migration) under way here now: "build", "delete", "action",
+        # or a move's step
+        self._under_way: set[tuple[str, str]] = set()
         self._aborting: set[str] = set()  # live migrations under way here to stop
 
     # ------------------------------------------------------------ life
@@ -57,6 +57,26 @@ class AgentBase:
         except Exception as exc:  # the conductor is not up yet: the heartbeat retries
             log.warning("compute agent %s could not register: %s", self.host, exc)
         self._tasks = [asyncio.get_running_loop().create_task(self._heartbeat())]
+
+    def under_way(self, work: str, key: str) -> bool:
+        return (work, key) in self._under_way
+
+    @contextlib.contextmanager
+    def working(self, work: str, key: str) -> Iterator[None]:
+        """Marks `work` on `key` under way here while inside (what the resyncs skip)."""
+        self._under_way.add((work, key))
+        try:
+            yield
+        finally:
+            self._under_way.discard((work, key))
+
+    async def once(self, work: str, key: str, run: Callable[[], Awaitable[None]]) -> None:
+        """`run`, unless the same work on the same thing is under way here already (a
+        resync finding it slow, a message delivered twice)."""
+        if self.under_way(work, key):
+            return
+        with self.working(work, key):
+            await run()
 
     def handlers(self) -> dict[str, Handler]:
         """Every part's bus methods."""

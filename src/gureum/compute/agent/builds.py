@@ -19,17 +19,12 @@ class Builds(Volumes):
     HANDLERS: tuple[str, ...] = ("build_server", "delete_server")
 
     async def build_server(self, server_id: str, request_id: str | None = None) -> None:
-        if server_id in self._busy:
-            return
-        self._busy.add(server_id)
-        try:
+        async def build() -> None:
             request = await self._call("build_request", server_id=server_id,
                                        host=self.host, request_id=request_id)
-            if request is None:
-                return
-            await self._build(request, request_id)
-        finally:
-            self._busy.discard(server_id)
+            if request is not None:
+                await self._build(request, request_id)
+        await self.once("build", server_id, build)
 
     async def _build(self, request: dict[str, Any], request_id: str | None) -> None:
         server_id = request["id"]
@@ -123,13 +118,7 @@ class Builds(Volumes):
         """Not held back by a build under way (it may never end): a build that finishes
         after this finds the server deleted and undoes its own work. A delete still under
         way here (a resync finding it slow) is not begun again."""
-        if server_id in self._deleting:
-            return
-        self._deleting.add(server_id)
-        try:
-            await self._delete(server_id, request_id)
-        finally:
-            self._deleting.discard(server_id)
+        await self.once("delete", server_id, lambda: self._delete(server_id, request_id))
 
     async def _delete(self, server_id: str, request_id: str | None) -> None:
         found = await self._call("teardown_request", server_id=server_id)

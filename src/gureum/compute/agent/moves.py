@@ -36,14 +36,8 @@ class Moves(Builds):
     async def step_once(self, step: str, migration_id: str, **kwargs: Any) -> None:
         """A move's step, not begun again while it is under way here (a resync finding
         it slow, a message delivered twice)."""
-        key = (step, migration_id)
-        if key in self._steps:
-            return
-        self._steps.add(key)
-        try:
-            await getattr(self, step)(migration_id, **kwargs)
-        finally:
-            self._steps.discard(key)
+        await self.once(step, migration_id,
+                        lambda: getattr(self, step)(migration_id, **kwargs))
 
     async def resume_move(self, migration_id: str, step: str | None = None,
                           event: str | None = None) -> None:
@@ -52,7 +46,7 @@ class Moves(Builds):
         server back on its source as it was, the reason its fault)."""
         if step is not None:
             await self.step_once(step, migration_id)
-        elif not any(key[1] == migration_id for key in self._steps):
+        elif not any(self.under_way(step, migration_id) for step in STEPS):
             await self._call("move_failed", migration_id=migration_id, event=event,
                              reason=f"The move was interrupted on {self.host}.")
 
@@ -178,7 +172,7 @@ class Moves(Builds):
                                    request_id: str | None = None) -> None:
         """On the source: the live migration stopped before the destination takes the
         server (at once if it is not under way here), the server left here."""
-        if ("live_migrate", migration_id) in self._steps:
+        if self.under_way("live_migrate", migration_id):
             self._aborting.add(migration_id)
             return
         await self._call("move_failed", migration_id=migration_id, reason="aborted",

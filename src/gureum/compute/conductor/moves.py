@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gureum.compute.claims import release_claim
 from gureum.compute.conductor.base import ConductorBase
@@ -117,12 +118,10 @@ class Moves(Builds, ConductorBase):
                                request_id: str | None = None) -> None:
         """The source's copy is gone: its claim is given back."""
         async with self.db.session() as session:
-            migration = await self._migration(session, migration_id)
-            if migration is None or migration.status != "confirming":
+            ended = await self._ended(session, migration_id, "confirming", "confirmed")
+            if ended is None:
                 return
-            row = await session.get(Server, migration.server_id)
-            await release_claim(session, migration.uuid)
-            migration.status, migration.updated_at = "confirmed", utcnow()
+            migration, row = ended
             if row is not None:
                 row.vm_state = "stopped" if row.power_state == SHUTDOWN else "active"
                 row.task_state, row.old_flavor, row.new_flavor = None, None, None
@@ -159,12 +158,10 @@ class Moves(Builds, ConductorBase):
     async def live_migrated(self, migration_id: str, request_id: str | None = None) -> None:
         """Running on the destination: the source's claim is given back."""
         async with self.db.session() as session:
-            migration = await self._migration(session, migration_id)
-            if migration is None or migration.status != "running":
+            ended = await self._ended(session, migration_id, "running", "completed")
+            if ended is None:
                 return
-            row = await session.get(Server, migration.server_id)
-            await release_claim(session, migration.uuid)
-            migration.status, migration.updated_at = "completed", utcnow()
+            migration, row = ended
             if row is not None:
                 row.host, row.node = migration.dest_compute, migration.dest_node
                 row.task_state, row.power_state, row.updated_at = None, RUNNING, utcnow()
@@ -174,12 +171,10 @@ class Moves(Builds, ConductorBase):
     async def evacuated(self, migration_id: str, request_id: str | None = None) -> None:
         """Rebuilt on the destination: its down host's claim is given back."""
         async with self.db.session() as session:
-            migration = await self._migration(session, migration_id)
-            if migration is None or migration.status != "accepted":
+            ended = await self._ended(session, migration_id, "accepted", "done")
+            if ended is None:
                 return
-            row = await session.get(Server, migration.server_id)
-            await release_claim(session, migration.uuid)
-            migration.status, migration.updated_at = "done", utcnow()
+            migration, row = ended
             if row is None:
                 return
             meta = dict(row.system_metadata)
@@ -191,6 +186,17 @@ class Moves(Builds, ConductorBase):
                 utcnow()
             await record_event(session, row.id, request_id, "compute_rebuild_instance",
                                migration.dest_compute, "Success")
+
+    async def _ended(self, session: AsyncSession, migration_id: str, expected: str,
+                     final: str) -> tuple[Migration, Server | None] | None:
+        """A move that ends well: from `expected` to `final`, the claim held for its
+        source given back; its server (None if gone). None if it was not `expected`."""
+        migration = await self._migration(session, migration_id)
+        if migration is None or migration.status != expected:
+            return None
+        await release_claim(session, migration.uuid)
+        migration.status, migration.updated_at = final, utcnow()
+        return migration, await session.get(Server, migration.server_id)
 
     async def move_failed(self, migration_id: str, reason: str, event: str,
                           request_id: str | None = None, cancelled: bool = False) -> None:

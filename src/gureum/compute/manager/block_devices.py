@@ -115,9 +115,7 @@ class BlockDevices(ManagerBase):
                 if source == "volume":
                     volume = await self.volumes.show_volume(uuid, token=context.token)
                     if volume.get("multiattach") and not multiattach:
-                        raise errors.InvalidInput(reason="Multiattach volumes are only "
-                                                  "supported starting with compute API "
-                                                  "version 2.60.")
+                        raise errors.MultiattachNotSupportedOldMicroversion()
                     if volume["status"] != "available" and not volume.get("multiattach"):
                         raise invalid(f"Volume {uuid} is {volume['status']}, not available.")
                     if count > 1:

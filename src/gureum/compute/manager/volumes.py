@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,17 +80,7 @@ class VolumeAttachments(ManagerBase):
         if device is not None and (not DEVICE.match(device) or device in taken):
             raise errors.InvalidInput(reason=f"The supplied device path ({device}) is "
                                       "invalid or in use.")
-        try:
-            volume = await self.volumes.show_volume(volume_id, token=context.token)
-            if volume.get("multiattach") and not multiattach:
-                raise errors.InvalidInput(reason="Multiattach volumes are only supported "
-                                          "starting with compute API version 2.60.")
-            attachment = await self.volumes.create_attachment(volume_id, server_id,
-                                                              token=context.token)
-        except VolumeError as exc:
-            if exc.status == 404:
-                raise NotFound(f"Volume {volume_id} could not be found.") from exc
-            raise errors.InvalidInput(reason=exc.message) from exc
+        attachment = await self._reserve(context, volume_id, server_id, multiattach)
         row = VolumeAttachment(id=new_id(), server_id=server_id, volume_id=volume_id,
                                attachment_id=attachment["id"],
                                device_name=device or next_device(taken), tag=tag,
@@ -180,14 +171,7 @@ class VolumeAttachments(ManagerBase):
                             "to be performed.")
         check_unlocked(context, server)
         self._check_state(server, "swap_volume")
-        try:
-            await self.volumes.show_volume(new_volume_id, token=context.token)
-            attachment = await self.volumes.create_attachment(new_volume_id, server_id,
-                                                              token=context.token)
-        except VolumeError as exc:
-            if exc.status == 404:
-                raise NotFound(f"Volume {new_volume_id} could not be found.") from exc
-            raise errors.InvalidInput(reason=exc.message) from exc
+        attachment = await self._reserve(context, new_volume_id, server_id)
         async with self.db.session() as session:
             if not await transition(session, VolumeAttachment, row.id,
                                     {"status": "swapping"}, status="attached"):
@@ -198,6 +182,22 @@ class VolumeAttachments(ManagerBase):
         await self.bus.cast(compute_topic(server.host or ""), "swap_volume",
                             volume_attachment_id=row.id, new_volume_id=new_volume_id,
                             new_attachment_id=attachment["id"], request_id=context.request_id)
+
+    async def _reserve(self, context: RequestContext, volume_id: str, server_id: str,
+                       multiattach: bool = True) -> dict[str, Any]:
+        """The volume reserved for the server in Block Storage (an attachment with no
+        connector), as the user; Block Storage's refusal in nova's words."""
+        assert self.volumes is not None
+        try:
+            volume = await self.volumes.show_volume(volume_id, token=context.token)
+            if volume.get("multiattach") and not multiattach:
+                raise errors.MultiattachNotSupportedOldMicroversion()
+            return await self.volumes.create_attachment(volume_id, server_id,
+                                                        token=context.token)
+        except VolumeError as exc:
+            if exc.status == 404:
+                raise NotFound(f"Volume {volume_id} could not be found.") from exc
+            raise errors.InvalidInput(reason=exc.message) from exc
 
     @staticmethod
     def _check_state(server: Server, action: str) -> None:
